@@ -1,0 +1,70 @@
+# CourseDesk: `make run` serves the demo, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-nanum chromium poppler-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test test-postgres bench lint system-deps install translations extract-messages migrate clean
+
+run: install translations
+	$(FLASK) db upgrade
+	@if [ ! -f instance/.demo-seeded ]; then \
+		$(FLASK) seed-demo && touch instance/.demo-seeded; \
+	else \
+		echo "Demo already seeded. Logins (password: coursedesk-demo): staff@example.com, instructor@example.com, company@example.com, learner@example.com"; \
+	fi
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install translations
+	$(BIN)/pytest
+
+test-postgres: install translations
+	TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest
+
+bench: install translations
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+lint: install
+	$(BIN)/ruff check .
+
+install: system-deps $(VENV)/.stamp-install
+
+# Fonts for Korean PDFs, HarfBuzz subsetting (WeasyPrint is ~10x slower without it),
+# Chromium for the browser tests, poppler for looking at PDFs.
+system-deps:
+	@missing=""; for pkg in $(SYSTEM_PACKAGES); do \
+		dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if command -v apt-get >/dev/null; then \
+			echo "Installing system packages:$$missing"; \
+			$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "Please install:$$missing (no apt-get here)"; exit 1; \
+		fi; \
+	fi
+
+$(VENV)/.stamp-install: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+translations: $(VENV)/.stamp-install
+	$(BIN)/pybabel compile --use-fuzzy -d app/translations >/dev/null
+
+# For developers: refresh the message catalogs after changing user-facing strings.
+extract-messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
+
+migrate: install
+	$(FLASK) db upgrade
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

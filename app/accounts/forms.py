@@ -1,0 +1,92 @@
+"""Sign-in, registration and password forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import Email, EqualTo, Length, Optional
+
+from app.accounts.services import MIN_PASSWORD_LENGTH
+from app.forms import NotBlank, strip_filter
+from app.vocabulary import COMPANY_SIZE_LABELS, REGION_LABELS, choices
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), filters=[strip_filter], validators=[NotBlank(), Email()])
+    password = PasswordField(_l("Password"), validators=[NotBlank()])
+
+
+class _PersonFields(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        filters=[strip_filter],
+        validators=[
+            NotBlank(),
+            Email(message=_l("Enter a valid e-mail address.")),
+            Length(max=254),
+        ],
+    )
+    name = StringField(_l("Name"), filters=[strip_filter], validators=[NotBlank(), Length(max=100)])
+    phone = StringField(
+        _l("Phone"), filters=[strip_filter], validators=[Optional(), Length(max=30)]
+    )
+    department = StringField(
+        _l("Department"), filters=[strip_filter], validators=[Optional(), Length(max=100)]
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            NotBlank(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Confirm password"),
+        validators=[NotBlank(), EqualTo("password", message=_l("The passwords do not match."))],
+    )
+
+
+class RegistrationForm(_PersonFields):
+    """A learner's own registration."""
+
+
+class CompanyRegistrationForm(_PersonFields):
+    """A company's training contact registers the company and their own account."""
+
+    company_name = StringField(
+        _l("Company name"), filters=[strip_filter], validators=[NotBlank(), Length(max=200)]
+    )
+    business_number = StringField(
+        _l("Business registration number"),
+        filters=[strip_filter],
+        validators=[NotBlank(), Length(max=20)],
+        description=_l("10 digits, e.g. 123-45-67890"),
+    )
+    region = SelectField(_l("Region"), choices=choices(REGION_LABELS), validators=[NotBlank()])
+    size = SelectField(
+        _l("Company size"), choices=choices(COMPANY_SIZE_LABELS), validators=[NotBlank()]
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[NotBlank()])
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[
+            NotBlank(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Confirm new password"),
+        validators=[NotBlank(), EqualTo("new_password", message=_l("The passwords do not match."))],
+    )

@@ -1,0 +1,116 @@
+"""Users, their roles and the companies they belong to."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db, enum_type
+from app.timeutil import UTCDateTime, utcnow
+from app.vocabulary import CompanySize, Region
+
+
+class Role(enum.StrEnum):
+    LEARNER = "learner"
+    COMPANY = "company"
+    INSTRUCTOR = "instructor"
+    STAFF = "staff"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.LEARNER: _l("Learner"),
+    Role.COMPANY: _l("Company training contact"),
+    Role.INSTRUCTOR: _l("Instructor"),
+    Role.STAFF: _l("Education staff"),
+}
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Company(db.Model):
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: Business registration number (사업자등록번호), digits only, 10 long.
+    business_number: Mapped[str] = mapped_column(String(10), unique=True)
+    region: Mapped[Region] = mapped_column(enum_type(Region))
+    size: Mapped[CompanySize] = mapped_column(enum_type(CompanySize))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    members: Mapped[list[User]] = relationship(back_populates="company", lazy="raise")
+
+    __table_args__ = (
+        CheckConstraint("length(business_number) = 10", name="business_number_length"),
+    )
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-cased, so uniqueness ignores case.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    department: Mapped[str | None] = mapped_column(String(100))
+    role: Mapped[Role] = mapped_column(enum_type(Role), default=Role.LEARNER)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    #: Identifies the user's live sessions; rotated on logout and password change,
+    #: which makes every cookie issued before that useless.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
+    active: Mapped[bool] = mapped_column(default=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    company: Mapped[Company | None] = relationship(back_populates="members", lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint("role IN ('learner', 'company', 'instructor', 'staff')", name="role_known"),
+    )
+
+    # Flask-Login protocol. The session stores the rotating token, never the id.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    def set_password(self, password: str) -> None:
+        # scrypt (werkzeug's default): memory-hard, salted.
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def rotate_session_token(self) -> None:
+        self.session_token = new_session_token()
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == Role.STAFF

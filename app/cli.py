@@ -1,0 +1,81 @@
+"""Command-line operations: `flask --app app <command>`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from app.accounts import services as accounts
+from app.accounts.models import Role
+from app.extensions import db
+from app.vocabulary import CompanySize, Region
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(create_user)
+    app.cli.add_command(seed_demo)
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.LEARNER.value,
+    show_default=True,
+)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for when not given.",
+)
+@click.option("--company-number", help="Business registration number of the user's company.")
+@click.option("--company-name", help="Creates the company when it does not exist yet.")
+@click.option("--region", type=click.Choice([r.value for r in Region]), default=Region.SEOUL.value)
+@click.option(
+    "--size", type=click.Choice([s.value for s in CompanySize]), default=CompanySize.SME.value
+)
+def create_user(
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    company_number: str | None,
+    company_name: str | None,
+    region: str,
+    size: str,
+) -> None:
+    """Create an account of any role."""
+    try:
+        company = None
+        if company_number:
+            company = accounts.find_company(company_number)
+            if company is None:
+                if not company_name:
+                    raise click.UsageError("Unknown company: give --company-name to create it.")
+                company = accounts.create_company(
+                    name=company_name,
+                    business_number=company_number,
+                    region=Region(region),
+                    size=CompanySize(size),
+                )
+        user = accounts.create_user(
+            email=email, name=name, password=password, role=Role(role), company=company
+        )
+        db.session.commit()
+    except accounts.AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Load a realistic demo year (idempotent: running it again adds nothing)."""
+    from app.demo import seed
+
+    summary = seed()
+    click.echo(summary.report())

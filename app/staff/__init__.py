@@ -1,0 +1,1 @@
+"""The staff dashboard and its service-standards panel."""

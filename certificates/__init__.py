@@ -1,0 +1,1 @@
+"""Completion certificates: issuing, PDF and public verification."""

@@ -1,0 +1,1 @@
+"""Course catalog, annual calendar, announcements, enrolment and completion."""

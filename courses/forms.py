@@ -1,0 +1,171 @@
+"""Forms for staff course management and the catalog filters."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateTimeLocalField,
+    DecimalField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
+
+from app.forms import NotBlank, strip_filter
+from app.timeutil import local_to_utc
+from app.vocabulary import REGION_LABELS, Region, choices
+from courses.models import (
+    AUDIENCE_LABELS,
+    FORMAT_LABELS,
+    SIZE_FOCUS_LABELS,
+    Audience,
+    CourseFormat,
+    SizeFocus,
+)
+from courses.services import CourseDetails, CourseFilter
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class CourseForm(FlaskForm):
+    title = StringField(
+        _l("Title"), filters=[strip_filter], validators=[NotBlank(), Length(max=200)]
+    )
+    summary = StringField(
+        _l("Summary"), filters=[strip_filter], validators=[NotBlank(), Length(max=500)]
+    )
+    content = TextAreaField(
+        _l("Content and curriculum"), filters=[strip_filter], validators=[NotBlank()]
+    )
+    audience = SelectField(_l("Audience"), choices=choices(AUDIENCE_LABELS))
+    size_focus = SelectField(_l("Company size"), choices=choices(SIZE_FOCUS_LABELS))
+    format = SelectField(_l("Format"), choices=choices(FORMAT_LABELS))
+    region = SelectField(_l("Region"), choices=choices(REGION_LABELS))
+    venue = StringField(
+        _l("Venue"), filters=[strip_filter], validators=[NotBlank(), Length(max=200)]
+    )
+    starts_at = DateTimeLocalField(
+        _l("Starts"),
+        format=DATETIME_FORMAT,
+        validators=[NotBlank(_l("Enter a valid start date and time."))],
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends"),
+        format=DATETIME_FORMAT,
+        validators=[NotBlank(_l("Enter a valid end date and time."))],
+    )
+    hours = DecimalField(
+        _l("Total hours"),
+        places=1,
+        validators=[
+            NotBlank(_l("Enter the total hours.")),
+            NumberRange(
+                min=Decimal("0.5"), max=Decimal("999"), message=_l("Between 0.5 and 999 hours.")
+            ),
+        ],
+    )
+    capacity = IntegerField(
+        _l("Capacity"),
+        validators=[
+            NotBlank(_l("Enter the capacity.")),
+            NumberRange(min=1, max=10000, message=_l("The capacity must be between 1 and 10,000.")),
+        ],
+    )
+    fee = IntegerField(
+        _l("Fee (KRW)"),
+        default=0,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=100_000_000, message=_l("The fee cannot be negative.")),
+        ],
+    )
+    instructor_ids = SelectMultipleField(_l("Instructors"), coerce=int, validate_choice=True)
+
+    def validate_ends_at(self, field: DateTimeLocalField) -> None:
+        if self.starts_at.data and field.data and field.data <= self.starts_at.data:
+            raise ValidationError(str(_l("The course must end after it starts.")))
+
+    def details(self) -> CourseDetails:
+        return CourseDetails(
+            title=self.title.data,
+            summary=self.summary.data,
+            content=self.content.data,
+            audience=Audience(self.audience.data),
+            size_focus=SizeFocus(self.size_focus.data),
+            format=CourseFormat(self.format.data),
+            region=Region(self.region.data),
+            venue=self.venue.data,
+            starts_at=local_to_utc(self.starts_at.data),
+            ends_at=local_to_utc(self.ends_at.data),
+            hours=self.hours.data,
+            capacity=self.capacity.data,
+            fee=self.fee.data or 0,
+            instructor_ids=list(self.instructor_ids.data or []),
+        )
+
+
+class CancelCourseForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for cancellation"),
+        filters=[strip_filter],
+        validators=[NotBlank(), Length(max=500)],
+    )
+
+
+class MaterialForm(FlaskForm):
+    title = StringField(
+        _l("Title"),
+        filters=[strip_filter],
+        validators=[Optional(), Length(max=200)],
+        description=_l("Upload under an existing title to add a newer version."),
+    )
+    file = FileField(_l("File"), validators=[FileRequired(_l("Choose a file to upload."))])
+
+
+def _any(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice("", _l("Any")), *choices(labels)]
+
+
+class CourseFilterForm(FlaskForm):
+    """The catalog and calendar filters, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Search"), filters=[strip_filter], validators=[Optional(), Length(max=100)])
+    year = IntegerField(
+        _l("Year"),
+        validators=[
+            Optional(),
+            NumberRange(min=2000, max=2100, message=_l("Choose a year between 2000 and 2100.")),
+        ],
+    )
+    audience = SelectField(_l("Audience"), choices=_any(AUDIENCE_LABELS), validators=[Optional()])
+    size = SelectField(_l("Company size"), choices=_any(SIZE_FOCUS_LABELS), validators=[Optional()])
+    region = SelectField(_l("Region"), choices=_any(REGION_LABELS), validators=[Optional()])
+    format = SelectField(_l("Format"), choices=_any(FORMAT_LABELS), validators=[Optional()])
+
+    def to_filter(self, *, year: int | None = None) -> CourseFilter:
+        """The valid part of the filters; an invalid one is ignored (and shown as an error)."""
+        self.validate()
+
+        def value(field, kind):
+            return kind(field.data) if field.data and not field.errors else None
+
+        return CourseFilter(
+            year=year if year is not None else value(self.year, int),
+            audience=value(self.audience, Audience),
+            size_focus=value(self.size, SizeFocus),
+            region=value(self.region, Region),
+            format=value(self.format, CourseFormat),
+            text=self.q.data if self.q.data and not self.q.errors else None,
+        )

@@ -1,0 +1,392 @@
+"""Course and calendar operations that views, the CLI and the seed all call."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from app import audit
+from app.accounts.models import Role, User
+from app.extensions import db
+from app.timeutil import end_of_local_day, to_local, utcnow
+from app.vocabulary import Region
+from courses.models import (
+    Audience,
+    CalendarYear,
+    Course,
+    CourseFormat,
+    CourseStatus,
+    Material,
+    SizeFocus,
+)
+
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
+
+
+class CourseError(Exception):
+    """A refused course operation, with a message for the person and the field it concerns."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass
+class CourseDetails:
+    """Everything staff enter for a course; validated by `check_details`."""
+
+    title: str
+    summary: str
+    content: str
+    audience: Audience
+    size_focus: SizeFocus
+    format: CourseFormat
+    region: Region
+    venue: str
+    starts_at: datetime
+    ends_at: datetime
+    hours: Decimal
+    capacity: int
+    fee: int = 0
+    instructor_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CourseFilter:
+    """The catalog and calendar filters; None means 'any'."""
+
+    year: int | None = None
+    audience: Audience | None = None
+    size_focus: SizeFocus | None = None
+    region: Region | None = None
+    format: CourseFormat | None = None
+    text: str | None = None
+
+    def apply(self, query: Select) -> Select:
+        if self.year is not None:
+            query = query.where(Course.year == self.year)
+        if self.audience is not None:
+            query = query.where(Course.audience.in_([self.audience, Audience.ALL]))
+        if self.size_focus is not None:
+            query = query.where(Course.size_focus.in_([self.size_focus, SizeFocus.ALL]))
+        if self.region is not None:
+            query = query.where(Course.region == self.region)
+        if self.format is not None:
+            query = query.where(Course.format == self.format)
+        if self.text:
+            pattern = f"%{self.text.lower()}%"
+            query = query.where(
+                func.lower(Course.title).like(pattern) | func.lower(Course.summary).like(pattern)
+            )
+        return query
+
+
+# --- Reading -----------------------------------------------------------------------------
+
+
+def valid_year(year: int) -> bool:
+    return FIRST_YEAR <= year <= LAST_YEAR
+
+
+def get_course(course_id: int, *, with_instructors: bool = True) -> Course | None:
+    query = select(Course).where(Course.id == course_id)
+    if with_instructors:
+        query = query.options(selectinload(Course.instructors), selectinload(Course.materials))
+    return db.session.execute(query).scalar_one_or_none()
+
+
+def can_see_course(course: Course, user: Any) -> bool:
+    """The public sees published and cancelled courses; drafts only staff and their instructors."""
+    if course.status != CourseStatus.DRAFT:
+        return True
+    if not user.is_authenticated:
+        return False
+    return user.role == Role.STAFF or user in course.instructors
+
+
+def can_manage_materials(course: Course, user: Any) -> bool:
+    return user.is_authenticated and (user.role == Role.STAFF or user in course.instructors)
+
+
+def find_courses(
+    filters: CourseFilter, *, statuses: tuple[CourseStatus, ...] = (CourseStatus.PUBLISHED,)
+) -> list[Course]:
+    query = (
+        select(Course)
+        .where(Course.status.in_(statuses))
+        .options(selectinload(Course.instructors))
+        .order_by(Course.starts_at, Course.id)
+    )
+    return list(db.session.execute(filters.apply(query)).scalars())
+
+
+def upcoming_courses(limit: int = 6) -> list[Course]:
+    query = (
+        select(Course)
+        .where(Course.is_public, Course.starts_at >= utcnow())
+        .options(selectinload(Course.instructors))
+        .order_by(Course.starts_at)
+        .limit(limit)
+    )
+    return list(db.session.execute(query).scalars())
+
+
+def courses_taught_by(user: User) -> list[Course]:
+    query = (
+        select(Course)
+        .where(Course.instructors.any(User.id == user.id))
+        .options(selectinload(Course.instructors))
+        .order_by(Course.starts_at.desc())
+    )
+    return list(db.session.execute(query).scalars())
+
+
+def instructors() -> list[User]:
+    query = (
+        select(User).where(User.role == Role.INSTRUCTOR, User.active.is_(True)).order_by(User.name)
+    )
+    return list(db.session.execute(query).scalars())
+
+
+def group_by_month(courses: list[Course]) -> OrderedDict[int, list[Course]]:
+    months: OrderedDict[int, list[Course]] = OrderedDict((month, []) for month in range(1, 13))
+    for course in courses:
+        months[course.month].append(course)
+    return months
+
+
+# --- Calendar ----------------------------------------------------------------------------
+
+
+def get_calendar(year: int) -> CalendarYear | None:
+    return db.session.get(CalendarYear, year)
+
+
+def calendar_is_public(year: int) -> bool:
+    calendar = get_calendar(year)
+    return calendar is not None and calendar.is_published
+
+
+def ensure_calendar(year: int) -> CalendarYear:
+    calendar = get_calendar(year)
+    if calendar is None:
+        calendar = CalendarYear(year=year, foreword="")
+        db.session.add(calendar)
+        db.session.flush()
+    return calendar
+
+
+def published_years() -> list[int]:
+    query = select(CalendarYear.year).where(CalendarYear.is_published).order_by(CalendarYear.year)
+    return list(db.session.execute(query).scalars())
+
+
+def publish_calendar(year: int, *, by: User, at: datetime | None = None) -> CalendarYear:
+    """Publish a year's calendar as a whole: the year becomes public and its drafts published."""
+    calendar = ensure_calendar(year)
+    if calendar.is_published:
+        raise CourseError(_("The %(year)d calendar is already published.", year=year))
+    drafts = list(
+        db.session.execute(
+            select(Course).where(Course.year == year, Course.status == CourseStatus.DRAFT)
+        ).scalars()
+    )
+    if not drafts and not _count_courses(year):
+        raise CourseError(_("The %(year)d calendar has no courses yet.", year=year))
+    calendar.published_at = at or utcnow()
+    calendar.published_by_id = by.id
+    for course in drafts:
+        course.status = CourseStatus.PUBLISHED
+    audit.record(
+        "calendar.publish", calendar, by=by, object_type="calendar_year", courses=len(drafts)
+    )
+    db.session.commit()
+    return calendar
+
+
+def _count_courses(year: int) -> int:
+    return db.session.execute(
+        select(func.count()).select_from(Course).where(Course.year == year)
+    ).scalar_one()
+
+
+@dataclass(frozen=True)
+class CalendarStandard:
+    """Service standard 1 for one year: the calendar published by 31 January."""
+
+    year: int
+    deadline: datetime
+    published_at: datetime | None
+    state: str  # "met", "due" or "missed"
+
+
+def calendar_standard(year: int, *, now: datetime | None = None) -> CalendarStandard:
+    now = now or utcnow()
+    deadline = end_of_local_day(date(year, 1, 31))
+    calendar = get_calendar(year)
+    published_at = calendar.published_at if calendar else None
+    if published_at is not None:
+        state = "met" if published_at <= deadline else "missed"
+    else:
+        state = "due" if now <= deadline else "missed"
+    return CalendarStandard(year, deadline, published_at, state)
+
+
+# --- Changes -----------------------------------------------------------------------------
+
+
+def check_details(details: CourseDetails) -> None:
+    if not details.title.strip():
+        raise CourseError(_("Enter a title."), "title")
+    if details.ends_at <= details.starts_at:
+        raise CourseError(_("The course must end after it starts."), "ends_at")
+    if details.capacity < 1:
+        raise CourseError(_("The capacity must be at least 1."), "capacity")
+    if details.hours <= 0:
+        raise CourseError(_("The hours must be more than 0."), "hours")
+    if details.fee < 0:
+        raise CourseError(_("The fee cannot be negative."), "fee")
+    if not valid_year(to_local(details.starts_at).year):
+        raise CourseError(_("Choose a date between 2000 and 2100."), "starts_at")
+
+
+def _apply(course: Course, details: CourseDetails) -> None:
+    for name in (
+        "title",
+        "summary",
+        "content",
+        "audience",
+        "size_focus",
+        "format",
+        "region",
+        "venue",
+        "starts_at",
+        "ends_at",
+        "hours",
+        "capacity",
+        "fee",
+    ):
+        setattr(course, name, getattr(details, name))
+    course.year = to_local(details.starts_at).year
+    course.instructors = _load_instructors(details.instructor_ids)
+
+
+def _load_instructors(ids: list[int]) -> list[User]:
+    if not ids:
+        return []
+    found = list(
+        db.session.execute(
+            select(User).where(User.id.in_(ids), User.role.in_([Role.INSTRUCTOR, Role.STAFF]))
+        ).scalars()
+    )
+    if len(found) != len(set(ids)):
+        raise CourseError(_("Choose instructors from the list."), "instructor_ids")
+    return found
+
+
+def create_course(details: CourseDetails, *, by: User | None) -> Course:
+    """Create a draft course; it goes public with its year's calendar, or by `publish_course`."""
+    check_details(details)
+    course = Course(status=CourseStatus.DRAFT, seats_taken=0)
+    _apply(course, details)
+    ensure_calendar(course.year)
+    db.session.add(course)
+    db.session.flush()
+    audit.record("course.create", course, by=by, title=course.title)
+    db.session.commit()
+    return course
+
+
+def update_course(course: Course, details: CourseDetails, *, by: User) -> Course:
+    if course.status == CourseStatus.CANCELLED:
+        raise CourseError(_("A cancelled course cannot be changed."))
+    check_details(details)
+    if details.capacity < course.seats_taken:
+        raise CourseError(
+            _("%(n)d seats are already taken; the capacity cannot be lower.", n=course.seats_taken),
+            "capacity",
+        )
+    before = {"title": course.title, "starts_at": course.starts_at, "capacity": course.capacity}
+    _apply(course, details)
+    ensure_calendar(course.year)
+    audit.record("course.update", course, by=by, before=before)
+    db.session.commit()
+    return course
+
+
+def publish_course(course: Course, *, by: User) -> Course:
+    """Publish one course added after its year's calendar went out."""
+    if not course.status.can_become(CourseStatus.PUBLISHED):
+        raise CourseError(_("Only a draft course can be published."))
+    if not calendar_is_public(course.year):
+        raise CourseError(
+            _("Publish the %(year)d calendar first; its courses go out together.", year=course.year)
+        )
+    course.status = CourseStatus.PUBLISHED
+    audit.record("course.publish", course, by=by)
+    db.session.commit()
+    return course
+
+
+def cancel_course(course: Course, reason: str, *, by: User) -> Course:
+    if not course.status.can_become(CourseStatus.CANCELLED):
+        raise CourseError(_("This course is already cancelled."))
+    if not reason.strip():
+        raise CourseError(_("Give a reason for the cancellation."), "reason")
+    course.status = CourseStatus.CANCELLED
+    course.cancel_reason = reason.strip()
+    audit.record("course.cancel", course, by=by, reason=course.cancel_reason)
+    db.session.commit()
+    return course
+
+
+# --- Materials ---------------------------------------------------------------------------
+
+
+def add_material(course: Course, *, title: str, filename: str, data: bytes, by: User) -> Material:
+    """Store an uploaded file; the newest upload under a title is its current version."""
+    if not data:
+        raise CourseError(_("The file is empty."), "file")
+    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    material = Material(
+        course_id=course.id,
+        title=title.strip() or filename,
+        filename=filename,
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+        uploaded_by_id=by.id,
+    )
+    db.session.add(material)
+    db.session.flush()
+    audit.record("material.upload", material, by=by, course_id=course.id, filename=filename)
+    db.session.commit()
+    return material
+
+
+def current_materials(course: Course) -> list[tuple[Material, list[Material]]]:
+    """Each title's newest version with its older versions, newest titles first."""
+    by_title: OrderedDict[str, list[Material]] = OrderedDict()
+    for material in course.materials:  # already newest first
+        by_title.setdefault(material.title, []).append(material)
+    return [(versions[0], versions[1:]) for versions in by_title.values()]
+
+
+def get_material(material_id: int) -> Material | None:
+    return db.session.execute(
+        select(Material)
+        .where(Material.id == material_id)
+        .options(selectinload(Material.course).selectinload(Course.instructors))
+    ).scalar_one_or_none()

@@ -1,0 +1,274 @@
+"""Registration, sign-in, sign-out that really ends the session, password change, cookies."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.accounts.models import Company, Role, User
+from app.extensions import db
+from tests.conftest import csrf_token, login, post_form
+from tests.factories import PASSWORD, make_company, make_user
+
+SIGNED_IN_ONLY = "/auth/password"
+
+
+def user_count() -> int:
+    return db.session.execute(select(func.count()).select_from(User)).scalar_one()
+
+
+def registration(**changes) -> dict:
+    form = {
+        "email": "new.learner@example.com",
+        "name": "김교육",
+        "phone": "010-1234-5678",
+        "department": "수출관리팀",
+        "password": "a long enough password",
+        "confirm": "a long enough password",
+    }
+    form.update(changes)
+    return form
+
+
+def test_a_learner_registers_and_is_signed_in(client) -> None:
+    response = post_form(client, "/auth/register", registration(email=" New.Learner@Example.com "))
+    assert response.status_code == 302
+    user = db.session.execute(select(User)).scalar_one()
+    assert user.email == "new.learner@example.com"
+    assert user.role == Role.LEARNER
+    assert user.password_hash.startswith("scrypt:")
+    assert client.get(SIGNED_IN_ONLY).status_code == 200
+
+
+def test_a_duplicate_email_is_a_form_error(client) -> None:
+    make_user(email="taken@example.com")
+    response = post_form(client, "/auth/register", registration(email="TAKEN@example.com"))
+    assert response.status_code == 200
+    assert "이미" in response.get_data(as_text=True)  # "already exists", in Korean
+    assert user_count() == 1
+
+
+def test_missing_fields_and_a_short_password_are_form_errors(client) -> None:
+    response = post_form(
+        client,
+        "/auth/register",
+        registration(name="  ", email="", password="short", confirm="short"),
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert page.count('class="error"') >= 3
+    assert user_count() == 0
+
+
+def test_mismatched_confirmation_is_a_form_error(client) -> None:
+    response = post_form(client, "/auth/register", registration(confirm="something else entirely"))
+    assert response.status_code == 200
+    assert user_count() == 0
+
+
+def test_a_wrong_password_does_not_sign_in(client) -> None:
+    user = make_user()
+    response = post_form(client, "/auth/login", {"email": user.email, "password": "wrong password"})
+    assert response.status_code == 200
+    assert client.get(SIGNED_IN_ONLY).status_code == 302
+
+
+def test_a_form_without_csrf_token_is_refused(client) -> None:
+    user = make_user()
+    response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get(SIGNED_IN_ONLY).status_code == 302
+
+
+def test_a_session_cookie_captured_before_logout_is_rejected_after_it(app, client) -> None:
+    user = make_user()
+    login(client, user.email)
+    stolen = client.get_cookie("session").value
+    assert client.get(SIGNED_IN_ONLY).status_code == 200
+
+    post_form(client, "/auth/logout")
+
+    attacker = app.test_client()
+    attacker.set_cookie("session", stolen)
+    response = attacker.get(SIGNED_IN_ONLY)
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+
+
+def test_changing_the_password_signs_out_other_devices_only(app, client) -> None:
+    user = make_user()
+    other_device = app.test_client()
+    login(client, user.email)
+    login(other_device, user.email)
+
+    response = post_form(
+        client,
+        "/auth/password",
+        {
+            "current_password": PASSWORD,
+            "new_password": "a brand new passphrase",
+            "confirm": "a brand new passphrase",
+        },
+    )
+    assert response.status_code == 302
+    assert client.get(SIGNED_IN_ONLY).status_code == 200
+    assert other_device.get(SIGNED_IN_ONLY).status_code == 302
+    fresh = app.test_client()
+    login(fresh, user.email, "a brand new passphrase")
+
+
+def test_a_wrong_current_password_changes_nothing(client) -> None:
+    user = make_user()
+    login(client, user.email)
+    token = user.session_token
+    response = post_form(
+        client,
+        "/auth/password",
+        {
+            "current_password": "not it at all",
+            "new_password": "another passphrase",
+            "confirm": "another passphrase",
+        },
+    )
+    assert response.status_code == 200
+    db.session.refresh(user)
+    assert user.session_token == token
+    assert user.check_password(PASSWORD)
+
+
+def test_session_cookie_is_httponly_and_lax_and_secure_over_https(app) -> None:
+    user = make_user()
+    plain = app.test_client()
+    login(plain, user.email)
+    cookie = plain.get_cookie("session")
+    assert cookie.http_only
+    assert cookie.same_site == "Lax"
+    assert not cookie.secure
+
+    https = app.test_client()
+    token = csrf_token_over_https(https)
+    https.post(
+        "/auth/login",
+        data={"csrf_token": token, "email": user.email, "password": PASSWORD},
+        base_url="https://localhost",
+    )
+    assert https.get_cookie("session", domain="localhost").secure
+
+
+def csrf_token_over_https(client) -> str:
+    page = client.get("/auth/login", base_url="https://localhost").get_data(as_text=True)
+    from tests.conftest import CSRF_FIELD
+
+    return CSRF_FIELD.search(page).group(1)
+
+
+def test_sign_in_does_not_redirect_to_another_site(client) -> None:
+    user = make_user()
+    token = csrf_token(client)
+    response = client.post(
+        "/auth/login?next=https://evil.example/",
+        data={"csrf_token": token, "email": user.email, "password": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert "evil" not in response.headers["Location"]
+
+
+def company_registration(**changes) -> dict:
+    form = registration(
+        email="contact@hanbit.example.com",
+        company_name="한빛정밀",
+        business_number="104-81-12345",
+        region="gyeonggi",
+        size="sme",
+    )
+    form.update(changes)
+    return form
+
+
+def test_a_company_contact_registers_the_company(client) -> None:
+    response = post_form(client, "/auth/register/company", company_registration())
+    assert response.status_code == 302
+    user = db.session.execute(select(User)).scalar_one()
+    assert user.role == Role.COMPANY
+    assert user.company.name == "한빛정밀"
+    assert user.company.business_number == "1048112345"
+
+
+def test_a_company_is_registered_only_once(client) -> None:
+    make_company(business_number="1048112345")
+    response = post_form(client, "/auth/register/company", company_registration())
+    assert response.status_code == 200
+    assert user_count() == 0
+
+
+def test_a_malformed_business_number_is_a_form_error_and_saves_nothing(client) -> None:
+    response = post_form(
+        client, "/auth/register/company", company_registration(business_number="12-34")
+    )
+    assert response.status_code == 200
+    assert "10" in response.get_data(as_text=True)
+    assert db.session.execute(select(func.count()).select_from(Company)).scalar_one() == 0
+    assert user_count() == 0
+
+
+def test_create_user_command_makes_a_staff_account(app) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "Chief@Example.com",
+            "--name",
+            "김하늘",
+            "--role",
+            "staff",
+            "--password",
+            "a strong staff password",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.execute(select(User)).scalar_one()
+    assert (user.email, user.role) == ("chief@example.com", Role.STAFF)
+
+    again = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "chief@example.com",
+            "--name",
+            "x",
+            "--role",
+            "staff",
+            "--password",
+            "a strong staff password",
+        ]
+    )
+    assert again.exit_code != 0
+    assert "이미" in again.output  # "already exists"
+    assert user_count() == 1
+
+
+def test_create_user_command_attaches_a_company_account(app) -> None:
+    result = app.test_cli_runner().invoke(
+        args=[
+            "create-user",
+            "--email",
+            "hr@daeyang.example.com",
+            "--name",
+            "서지민",
+            "--role",
+            "company",
+            "--password",
+            "company password 1",
+            "--company-number",
+            "610-81-98765",
+            "--company-name",
+            "대양화학",
+            "--size",
+            "large",
+            "--region",
+            "ulsan",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.execute(select(User)).scalar_one()
+    assert user.company.name == "대양화학"

@@ -1,0 +1,45 @@
+"""Service standard 1: the year's calendar is published by 31 January."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from app.accounts.models import Role
+from app.timeutil import local_to_utc
+from courses.services import calendar_standard
+from tests.conftest import login
+from tests.factories import make_course, make_user, publish_year
+
+
+def kst(*args: int) -> datetime:
+    return local_to_utc(datetime(*args))
+
+
+@pytest.mark.parametrize(
+    ("published", "now", "state"),
+    [
+        (kst(2027, 1, 12, 10), kst(2027, 3, 1), "met"),
+        (kst(2027, 1, 31, 23, 59), kst(2027, 3, 1), "met"),
+        (kst(2027, 2, 1, 0, 1), kst(2027, 3, 1), "missed"),
+        (kst(2026, 12, 20), kst(2026, 12, 21), "met"),
+        (None, kst(2026, 11, 22), "due"),
+        (None, kst(2027, 1, 31, 23, 0), "due"),
+        (None, kst(2027, 2, 1, 0, 1), "missed"),
+    ],
+)
+def test_calendar_standard_state(app, published, now, state) -> None:
+    make_course()
+    if published:
+        publish_year(2027, at=published)
+    result = calendar_standard(2027, now=now)
+    assert result.state == state
+    assert result.deadline == kst(2027, 1, 31, 23, 59, 59, 999999)
+
+
+def test_the_dashboard_shows_standard_one(client) -> None:
+    login(client, make_user(Role.STAFF).email)
+    page = client.get("/staff/").get_data(as_text=True)
+    assert "서비스 이행표준" in page
+    assert 'data-standard="1"' in page

@@ -1,0 +1,1 @@
+"""On-site training requests and CP mentoring (standards 4 and 9)."""
