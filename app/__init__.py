@@ -85,7 +85,8 @@ def _init_extensions(app: Flask) -> None:
 def _import_models() -> None:
     """Import every model so that the metadata (and Alembic) sees all tables."""
     import app.accounts.models
-    import app.audit  # noqa: F401
+    import app.audit
+    import app.outbox  # noqa: F401
     import courses.models  # noqa: F401
 
 
@@ -100,11 +101,12 @@ def _select_locale() -> str:
 
 def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
+    from app.accounts.views import me_bp
     from app.main import bp as main_bp
     from app.staff.views import bp as staff_bp
     from courses.views import bp as courses_bp
 
-    for blueprint in (main_bp, accounts_bp, staff_bp, courses_bp):
+    for blueprint in (main_bp, accounts_bp, me_bp, staff_bp, courses_bp):
         app.register_blueprint(blueprint)
 
 

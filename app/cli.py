@@ -12,8 +12,11 @@ from app.vocabulary import CompanySize, Region
 
 
 def init_app(app: Flask) -> None:
-    app.cli.add_command(create_user)
-    app.cli.add_command(seed_demo)
+    from app import outbox
+
+    for command in (create_user, seed_demo, announce_due, remind_due):
+        app.cli.add_command(command)
+    outbox.init_app(app)
 
 
 @click.command("create-user")
@@ -79,3 +82,19 @@ def seed_demo() -> None:
 
     summary = seed()
     click.echo(summary.report())
+
+
+@click.command("announce-due")
+def announce_due() -> None:
+    """Publish the announcements that are due and queue the newsletter (idempotent)."""
+    from courses.announcements import announce_due as run
+
+    click.echo(f"Announcements: {run()}.")
+
+
+@click.command("remind-due")
+def remind_due() -> None:
+    """Queue the day-before reminders, with the course's .ics attached (idempotent)."""
+    from courses.enrolment import remind_due as run
+
+    click.echo(f"Reminders queued: {run()}.")

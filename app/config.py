@@ -49,6 +49,10 @@ def from_environment() -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "ko",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("TIMEZONE", "Asia/Seoul"),
         "LANGUAGES": ["ko", "en"],
+        #: Absolute links in mail sent from cron (no request to take the host from).
+        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
+        #: Announcements go out this many days before a course starts (the charter demands 7+).
+        "ANNOUNCE_DAYS_BEFORE": int(os.environ.get("ANNOUNCE_DAYS_BEFORE", "14")),
         "INSTITUTE_NAME": os.environ.get("INSTITUTE_NAME", "전략물자관리원 교육센터"),
         # Session cookies: HttpOnly, SameSite=Lax, Secure over HTTPS (see SessionInterface).
         "SESSION_COOKIE_HTTPONLY": True,

@@ -10,6 +10,8 @@ from flask import Flask, current_app, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from markupsafe import Markup, escape
 
+from app.timeutil import local_today
+
 
 def local_datetime(value: datetime | None, pattern: str = "yyyy-MM-dd HH:mm") -> str:
     return format_datetime(value, pattern) if value else ""
@@ -73,7 +75,9 @@ def init_app(app: Flask) -> None:
         paragraphs=paragraphs,
         month_name=month_name,
     )
-    app.jinja_env.globals.update(url_with=url_with, format_date=format_date)
+    app.jinja_env.globals.update(
+        url_with=url_with, format_date=format_date, now_local_date=local_today
+    )
 
     @app.context_processor
     def institute() -> dict[str, object]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from icalendar import Calendar, Event
 
+from app.links import external_url
 from app.pdf import render_pdf
 from app.timeutil import utcnow
 from courses.models import CalendarYear, Course, CourseStatus
@@ -47,7 +48,7 @@ def calendar_ics(year: int, courses: list[Course]) -> bytes:
         event.add("summary", course.title)
         event.add("description", f"{course.summary}\n\n{course.content}")
         event.add("location", course.venue)
-        event.add("url", url_for("courses.detail", course_id=course.id, _external=True))
+        event.add("url", external_url("courses.detail", course_id=course.id))
         event.add("status", "CANCELLED" if course.status == CourseStatus.CANCELLED else "CONFIRMED")
         feed.add_component(event)
     return feed.to_ical()

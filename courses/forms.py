@@ -6,11 +6,13 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     DateTimeLocalField,
     DecimalField,
+    EmailField,
     IntegerField,
+    RadioField,
     SearchField,
     SelectField,
     SelectMultipleField,
@@ -18,15 +20,24 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from app.forms import NotBlank, strip_filter
 from app.timeutil import local_to_utc
 from app.vocabulary import REGION_LABELS, Region, choices
 from courses.models import (
+    ATTENDANCE_LABELS,
     AUDIENCE_LABELS,
     FORMAT_LABELS,
     SIZE_FOCUS_LABELS,
+    AttendanceStatus,
     Audience,
     CourseFormat,
     SizeFocus,
@@ -169,3 +180,105 @@ class CourseFilterForm(FlaskForm):
             format=value(self.format, CourseFormat),
             text=self.q.data if self.q.data and not self.q.errors else None,
         )
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token travels."""
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(
+        _l("Reason"), filters=[strip_filter], validators=[NotBlank(), Length(max=300)]
+    )
+
+
+class StaffEnrolForm(FlaskForm):
+    email = EmailField(
+        _l("Learner's e-mail"), filters=[strip_filter], validators=[NotBlank(), Email()]
+    )
+    reason = StringField(
+        _l("Reason"), filters=[strip_filter], validators=[NotBlank(), Length(max=300)]
+    )
+
+
+class MoveInQueueForm(FlaskForm):
+    position = IntegerField(
+        _l("New position"),
+        validators=[NotBlank(), NumberRange(min=1, message=_l("Enter a position from 1."))],
+    )
+    reason = StringField(
+        _l("Reason"), filters=[strip_filter], validators=[NotBlank(), Length(max=300)]
+    )
+
+
+class BulkEnrolForm(FlaskForm):
+    addresses = TextAreaField(
+        _l("Employees' e-mail addresses"),
+        description=_l("One per line, or separated by commas."),
+        validators=[Optional(), Length(max=20000)],
+    )
+    file = FileField(
+        _l("Or a CSV file"),
+        validators=[FileAllowed(["csv", "txt"], _l("Upload a .csv file."))],
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        if not super().validate(extra_validators):
+            return False
+        if not (self.addresses.data or "").strip() and not self.file.data:
+            self.addresses.errors.append(str(_l("Paste addresses or choose a CSV file.")))
+            return False
+        return True
+
+
+def attendance_form_class(roster: list, marks: dict):
+    """One radio group per learner on the roster (WTForms' documented dynamic form)."""
+
+    class AttendanceForm(FlaskForm):
+        pass
+
+    for enrollment in roster:
+        setattr(
+            AttendanceForm,
+            f"e{enrollment.id}",
+            RadioField(
+                enrollment.learner.name,
+                choices=choices(ATTENDANCE_LABELS),
+                default=str(marks.get(enrollment.id, AttendanceStatus.PRESENT)),
+                validators=[InputRequired(_l("Choose present, late or absent."))],
+            ),
+        )
+    return AttendanceForm
+
+
+class CheckInForm(FlaskForm):
+    code = StringField(
+        _l("Check-in code"),
+        filters=[strip_filter],
+        validators=[NotBlank(), Length(min=4, max=8)],
+    )
+
+
+class CompletionOverrideForm(FlaskForm):
+    completed = SelectField(
+        _l("Completion"),
+        choices=[SelectChoice("1", _l("Completed")), SelectChoice("0", _l("Not completed"))],
+    )
+    reason = StringField(
+        _l("Reason"), filters=[strip_filter], validators=[NotBlank(), Length(max=300)]
+    )
+
+
+class AnnouncementForm(FlaskForm):
+    title = StringField(
+        _l("Title"), filters=[strip_filter], validators=[NotBlank(), Length(max=300)]
+    )
+    body = TextAreaField(_l("Text"), filters=[strip_filter], validators=[NotBlank()])
+
+
+class SubscribeForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        filters=[strip_filter],
+        validators=[NotBlank(), Email(message=_l("Enter a valid e-mail address."))],
+    )

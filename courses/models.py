@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     ForeignKey,
+    Index,
     LargeBinary,
     Numeric,
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
@@ -143,6 +146,12 @@ class Course(db.Model):
         enum_type(CourseStatus), default=CourseStatus.DRAFT
     )
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    #: Learners may cancel until this many days before the start (staff at any time).
+    cancel_cutoff_days: Mapped[int] = mapped_column(default=3)
+    #: Share of the session hours a learner must attend to complete the course, in percent.
+    completion_threshold: Mapped[int] = mapped_column(default=80)
+    #: When staff closed the course and completion was recorded.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -162,6 +171,10 @@ class Course(db.Model):
         CheckConstraint("hours > 0", name="hours_positive"),
         CheckConstraint("fee >= 0", name="fee_not_negative"),
         CheckConstraint("status IN ('draft', 'published', 'cancelled')", name="status_known"),
+        CheckConstraint("cancel_cutoff_days >= 0", name="cancel_cutoff_not_negative"),
+        CheckConstraint(
+            "completion_threshold BETWEEN 1 AND 100", name="completion_threshold_percent"
+        ),
     )
 
     @hybrid_property
@@ -184,6 +197,17 @@ class Course(db.Model):
     @property
     def month(self) -> int:
         return self.local_start.month
+
+    @property
+    def cancel_deadline(self) -> datetime:
+        return self.starts_at - timedelta(days=self.cancel_cutoff_days)
+
+    @property
+    def is_full(self) -> bool:
+        return self.seats_taken >= self.capacity
+
+    def has_started(self, now: datetime) -> bool:
+        return now >= self.starts_at
 
 
 class Material(db.Model):
@@ -226,3 +250,183 @@ class CalendarYear(db.Model):
     @classmethod
     def _is_published_expression(cls):
         return cls.published_at.is_not(None)
+
+
+class EnrollmentStatus(enum.StrEnum):
+    ENROLLED = "enrolled"
+    WAITING = "waiting"
+    CANCELLED = "cancelled"
+    DECLINED = "declined"
+    REMOVED = "removed"
+
+    @property
+    def label(self) -> str:
+        return str(ENROLLMENT_STATUS_LABELS[self])
+
+    @property
+    def is_active(self) -> bool:
+        return self in (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITING)
+
+
+ENROLLMENT_STATUS_LABELS = {
+    EnrollmentStatus.ENROLLED: _l("Enrolled"),
+    EnrollmentStatus.WAITING: _l("Waiting list"),
+    EnrollmentStatus.CANCELLED: _l("Cancelled"),
+    EnrollmentStatus.DECLINED: _l("Declined the seat"),
+    EnrollmentStatus.REMOVED: _l("Removed by staff"),
+}
+
+#: Who may move an enrolment where. An ended enrolment may start again (re-enrolment).
+ENROLLMENT_TRANSITIONS: dict[EnrollmentStatus, frozenset[EnrollmentStatus]] = {
+    EnrollmentStatus.WAITING: frozenset(
+        {EnrollmentStatus.ENROLLED, EnrollmentStatus.CANCELLED, EnrollmentStatus.REMOVED}
+    ),
+    EnrollmentStatus.ENROLLED: frozenset(
+        {EnrollmentStatus.CANCELLED, EnrollmentStatus.DECLINED, EnrollmentStatus.REMOVED}
+    ),
+    EnrollmentStatus.CANCELLED: frozenset({EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITING}),
+    EnrollmentStatus.DECLINED: frozenset({EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITING}),
+    EnrollmentStatus.REMOVED: frozenset({EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITING}),
+}
+
+
+class EnrollmentSource(enum.StrEnum):
+    SELF = "self"
+    COMPANY = "company"
+    STAFF = "staff"
+
+
+class Enrollment(db.Model):
+    """A learner's place in a course: a seat, a place on the waiting list, or a past one."""
+
+    __tablename__ = "enrollments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[EnrollmentStatus] = mapped_column(enum_type(EnrollmentStatus))
+    #: Order on the waiting list: lower goes first. Microseconds since the epoch at joining,
+    #: so concurrent joins keep their arrival order; a staff reorder writes a value between
+    #: two neighbours.
+    queue_rank: Mapped[int] = mapped_column(BigInteger, default=0)
+    source: Mapped[EnrollmentSource] = mapped_column(
+        enum_type(EnrollmentSource), default=EnrollmentSource.SELF
+    )
+    enrolled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: Set when a freed seat went to this learner from the waiting list.
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Secret for the one-click "give my seat to the next person" link in the promotion mail.
+    decline_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: Recorded when the course closes; None until then.
+    completed: Mapped[bool | None]
+    attended_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
+    completion_override_reason: Mapped[str | None] = mapped_column(String(500))
+
+    course: Mapped[Course] = relationship(lazy="raise")
+    learner: Mapped[User] = relationship(foreign_keys=[learner_id], lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint("course_id", "learner_id", name="uq_enrollments_course_learner"),
+        Index("ix_enrollments_course_status_rank", "course_id", "status", "queue_rank"),
+    )
+
+
+class CourseSession(db.Model):
+    """One teaching day or block of a course; attendance is taken per session."""
+
+    __tablename__ = "course_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    hours: Mapped[Decimal] = mapped_column(Numeric(4, 1))
+    #: Short code the instructor shows in class; learners check in with it during the session.
+    checkin_code: Mapped[str] = mapped_column(String(8))
+
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("hours > 0", name="hours_positive"),
+    )
+
+    @property
+    def local_start(self) -> datetime:
+        return to_local(self.starts_at)
+
+
+class AttendanceStatus(enum.StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    ABSENT = "absent"
+
+    @property
+    def label(self) -> str:
+        return str(ATTENDANCE_LABELS[self])
+
+
+ATTENDANCE_LABELS = {
+    AttendanceStatus.PRESENT: _l("Present"),
+    AttendanceStatus.LATE: _l("Late"),
+    AttendanceStatus.ABSENT: _l("Absent"),
+}
+
+
+class Attendance(db.Model):
+    __tablename__ = "attendance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("course_sessions.id", ondelete="CASCADE"))
+    enrollment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrollments.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[AttendanceStatus] = mapped_column(enum_type(AttendanceStatus))
+    #: Null when the learner checked in with the session code.
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("session_id", "enrollment_id", name="uq_attendance_session_enrollment"),
+    )
+
+
+class Announcement(db.Model):
+    """A course's announcement (교육 안내): published on the site and sent as a newsletter."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: One announcement per course; racing `announce-due` runs collide on this.
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), unique=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: Published fewer than 7 days before the start: the charter's standard 2 was missed.
+    late: Mapped[bool] = mapped_column(default=False)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    course: Mapped[Course] = relationship(lazy="raise")
+    updated_by: Mapped[User | None] = relationship(lazy="raise")
+
+
+class Subscriber(db.Model):
+    """A newsletter subscriber; double opt-in: only confirmed addresses get mail."""
+
+    __tablename__ = "newsletter_subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    #: Secret in the confirmation and unsubscribe links.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None

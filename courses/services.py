@@ -19,6 +19,7 @@ from app.accounts.models import Role, User
 from app.extensions import db
 from app.timeutil import end_of_local_day, to_local, utcnow
 from app.vocabulary import Region
+from courses import attendance, enrolment
 from courses.models import (
     Audience,
     CalendarYear,
@@ -212,7 +213,18 @@ def publish_calendar(year: int, *, by: User, at: datetime | None = None) -> Cale
         "calendar.publish", calendar, by=by, object_type="calendar_year", courses=len(drafts)
     )
     db.session.commit()
+    announce_if_due([course.id for course in drafts])
     return calendar
+
+
+def announce_if_due(course_ids: list[int]) -> None:
+    """Courses published inside their announcement window are announced at once (late if
+    fewer than 7 days remain), instead of waiting for the next cron run."""
+    from courses import announcements
+
+    due = [course for course in announcements.due_courses() if course.id in set(course_ids)]
+    if due:
+        announcements.announce_due(courses=due)
 
 
 def _count_courses(year: int) -> int:
@@ -303,24 +315,46 @@ def create_course(details: CourseDetails, *, by: User | None) -> Course:
     ensure_calendar(course.year)
     db.session.add(course)
     db.session.flush()
+    db.session.add_all(attendance.default_sessions(course))
     audit.record("course.create", course, by=by, title=course.title)
     db.session.commit()
     return course
 
 
 def update_course(course: Course, details: CourseDetails, *, by: User) -> Course:
+    """Save staff's changes; a raised capacity moves waiting learners into the new seats."""
     if course.status == CourseStatus.CANCELLED:
         raise CourseError(_("A cancelled course cannot be changed."))
     check_details(details)
+    enrolment.lock_course(course.id)
+    db.session.refresh(course, ["seats_taken", "capacity"])
     if details.capacity < course.seats_taken:
+        db.session.rollback()
         raise CourseError(
             _("%(n)d seats are already taken; the capacity cannot be lower.", n=course.seats_taken),
             "capacity",
         )
     before = {"title": course.title, "starts_at": course.starts_at, "capacity": course.capacity}
+    dates_changed = (details.starts_at, details.ends_at, details.hours) != (
+        course.starts_at,
+        course.ends_at,
+        course.hours,
+    )
     _apply(course, details)
     ensure_calendar(course.year)
-    audit.record("course.update", course, by=by, before=before)
+    db.session.flush()
+    if dates_changed:
+        attendance.reset_sessions(course)
+    promoted = (
+        enrolment.promote_into_free_seats(course) if course.status == CourseStatus.PUBLISHED else []
+    )
+    audit.record(
+        "course.update",
+        course,
+        by=by,
+        before=before,
+        promoted=[enrollment.learner_id for enrollment in promoted],
+    )
     db.session.commit()
     return course
 
@@ -336,6 +370,7 @@ def publish_course(course: Course, *, by: User) -> Course:
     course.status = CourseStatus.PUBLISHED
     audit.record("course.publish", course, by=by)
     db.session.commit()
+    announce_if_due([course.id])
     return course
 
 

@@ -23,9 +23,16 @@ from wtforms.fields.choices import SelectChoice
 
 from app.access import public, roles, staff_only
 from app.accounts.models import Role
-from app.timeutil import local_today
-from courses import exports, services
-from courses.forms import CancelCourseForm, CourseFilterForm, CourseForm, MaterialForm
+from app.timeutil import local_today, utcnow
+from courses import enrolment, exports, services
+from courses.forms import (
+    CancelCourseForm,
+    CheckInForm,
+    ConfirmForm,
+    CourseFilterForm,
+    CourseForm,
+    MaterialForm,
+)
 from courses.models import Course, CourseStatus
 
 bp = Blueprint("courses", __name__)
@@ -74,12 +81,21 @@ def catalog():
 def detail(course_id: int):
     course = _course_or_404(course_id)
     can_manage = services.can_manage_materials(course, current_user)
+    mine = None
+    if current_user.is_authenticated:
+        mine = enrolment.find_enrollment(course.id, current_user.id)
     return render_template(
         "courses/detail.html",
         course=course,
         materials=services.current_materials(course) if can_manage else [],
         can_manage_materials=can_manage,
         material_form=MaterialForm() if can_manage else None,
+        enrollment=mine,
+        waiting_position=enrolment.waiting_position(mine) if mine else None,
+        can_cancel=mine is not None and enrolment.can_cancel(mine, course),
+        enrolment_open=course.status == CourseStatus.PUBLISHED and not course.has_started(utcnow()),
+        confirm_form=ConfirmForm(),
+        checkin_form=CheckInForm(),
     )
 
 
@@ -350,3 +366,7 @@ def _course_json(course: Course) -> dict:
         "instructors": [user.name for user in course.instructors],
         "url": url_for("courses.detail", course_id=course.id, _external=True),
     }
+
+
+# The other route groups of this blueprint; imported last, as they import `bp` from here.
+from courses import views_announcements, views_enrolment  # noqa: E402, F401

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,8 +72,14 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    app = create_app(_config(database_url))
+def app_config(database_url: str) -> dict:
+    """The test app's configuration; a test module may override this fixture."""
+    return _config(database_url)
+
+
+@pytest.fixture
+def app(app_config: dict, database_url: str) -> Iterator[Flask]:
+    app = create_app(app_config)
     app.test_client_class = IsolatedClient
     with app.app_context():
         if database_url.startswith("sqlite"):
@@ -108,3 +115,56 @@ def post_form(client: FlaskClient, url: str, data: dict | None = None, **kwargs)
 def login(client: FlaskClient, email: str, password: str = "correct horse battery") -> None:
     response = post_form(client, "/auth/login", {"email": email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+
+
+class RecordingHandler:
+    """An aiosmtpd handler that keeps every accepted message."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+
+class LoopbackSmtp:
+    """A real SMTP server on 127.0.0.1 that the test can stop and start again."""
+
+    def __init__(self) -> None:
+        self.handler = RecordingHandler()
+        self.port = free_port()
+        self.controller = None
+
+    @property
+    def messages(self) -> list:
+        return self.handler.messages
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp_server(app: Flask) -> Iterator[LoopbackSmtp]:
+    """A real SMTP server on loopback; the app is configured to deliver to it."""
+    server = LoopbackSmtp()
+    server.start()
+    app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
+    yield server
+    server.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -90,3 +90,25 @@ class PasswordChangeForm(FlaskForm):
         _l("Confirm new password"),
         validators=[NotBlank(), EqualTo("new_password", message=_l("The passwords do not match."))],
     )
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[
+            NotBlank(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Confirm new password"),
+        validators=[NotBlank(), EqualTo("password", message=_l("The passwords do not match."))],
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail"), filters=[strip_filter], validators=[NotBlank(), Email()])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 
+from flask import current_app
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -12,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app import audit
 from app.accounts.models import Company, Role, User
 from app.extensions import db
+from app.links import external_url
 from app.timeutil import utcnow
 from app.vocabulary import CompanySize, Region
 
@@ -153,3 +156,78 @@ def change_password(user: User, current: str, new: str) -> None:
     user.password_changed_at = utcnow()
     user.rotate_session_token()
     db.session.commit()
+
+
+# --- Password links (invitations and resets) ----------------------------------------------
+
+PASSWORD_LINK_MAX_AGE = 7 * 24 * 3600
+
+
+def _password_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="set-password")
+
+
+def password_token(user: User) -> str:
+    """A link token that works until used: it is bound to the current password hash."""
+    return _password_serializer().dumps({"u": user.id, "h": user.password_hash[-16:]})
+
+
+def user_for_password_token(token: str) -> User | None:
+    try:
+        data = _password_serializer().loads(token, max_age=PASSWORD_LINK_MAX_AGE)
+    except BadSignature:  # also SignatureExpired
+        return None
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.active or user.password_hash[-16:] != data.get("h"):
+        return None
+    return user
+
+
+def set_password_with_token(token: str, password: str) -> User:
+    user = user_for_password_token(token)
+    if user is None:
+        raise AccountError(_("This link has expired or was already used."))
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            _("The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH),
+            "password",
+        )
+    user.set_password(password)
+    user.password_changed_at = utcnow()
+    user.rotate_session_token()
+    db.session.commit()
+    return user
+
+
+def queue_password_mail(user: User, *, invitation: bool) -> None:
+    """Queue an invitation (new account) or a reset mail with a set-password link."""
+    from app import outbox
+
+    url = external_url("accounts.set_password", token=password_token(user))
+    institute = current_app.config["INSTITUTE_NAME"]
+    if invitation:
+        subject = _("Your account at %(institute)s", institute=institute)
+        body = _(
+            "Dear %(name)s,\n\nAn account has been created for you at %(institute)s so that "
+            "you can take part in training. Choose your password here (valid for 7 days):\n"
+            "%(url)s",
+            name=user.name,
+            institute=institute,
+            url=url,
+        )
+    else:
+        subject = _("Reset your password")
+        body = _(
+            "Dear %(name)s,\n\nTo choose a new password, open this link (valid for 7 days):\n"
+            "%(url)s\n\nIf you did not ask for this, ignore this mail.",
+            name=user.name,
+            url=url,
+        )
+    outbox.queue(user.email, subject, body, to_name=user.name)
+
+
+def request_password_reset(email: str) -> None:
+    user = find_user(email)
+    if user is not None and user.active:
+        queue_password_mail(user, invitation=False)
+        db.session.commit()

@@ -12,12 +12,15 @@ from app.access import public, signed_in
 from app.accounts import services
 from app.accounts.forms import (
     CompanyRegistrationForm,
+    ForgotPasswordForm,
     LoginForm,
     PasswordChangeForm,
     RegistrationForm,
+    SetPasswordForm,
 )
 from app.accounts.models import Role
 from app.extensions import db, limiter
+from app.timeutil import utcnow
 from app.vocabulary import CompanySize, Region
 
 bp = Blueprint("accounts", __name__, url_prefix="/auth")
@@ -38,7 +41,7 @@ def _home_for(user) -> str:
         return url_for("staff.dashboard")
     if user.role == Role.INSTRUCTOR:
         return url_for("courses.my_teaching")
-    return url_for("main.home")
+    return url_for("me.home")
 
 
 def _start_session(user) -> None:
@@ -149,3 +152,74 @@ def change_password():
             )
             return redirect(url_for("main.home"))
     return render_template("accounts/password.html", form=form)
+
+
+# --- The learner's own page --------------------------------------------------------------
+
+me_bp = Blueprint("me", __name__, url_prefix="/me")
+
+
+@me_bp.route("/")
+@signed_in
+def home():
+    from courses import announcements, enrolment
+    from courses.forms import CheckInForm, ConfirmForm
+
+    user = current_user._get_current_object()
+    if user.role in (Role.STAFF, Role.INSTRUCTOR):
+        return redirect(_home_for(user))
+    company_rows = (
+        enrolment.company_enrolments(user.company_id)
+        if user.role == Role.COMPANY and user.company_id
+        else []
+    )
+    rows = enrolment.enrolments_of(user) if user.role == Role.LEARNER else []
+    now = utcnow()
+    return render_template(
+        "accounts/me.html",
+        upcoming=[e for e in rows if e.course.ends_at >= now and e.status.is_active],
+        past=[e for e in rows if e.course.ends_at < now or not e.status.is_active],
+        positions={e.id: enrolment.waiting_position(e) for e in rows},
+        company_rows=company_rows,
+        subscribed=announcements.is_subscribed(user.email),
+        now=now,
+        confirm_form=ConfirmForm(),
+        checkin_form=CheckInForm(),
+    )
+
+
+# --- Password links ----------------------------------------------------------------------
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+@public
+def set_password(token: str):
+    user = services.user_for_password_token(token)
+    if user is None:
+        return render_template("accounts/link_invalid.html"), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.set_password_with_token(token, form.password.data)
+        except services.AccountError as error:
+            form.password.errors.append(error.message)
+        else:
+            _start_session(user)
+            flash(_("Your password has been set."), "success")
+            return redirect(url_for("me.home"))
+    return render_template("accounts/set_password.html", form=form, user=user)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@public
+@limiter.limit("5 per hour", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        flash(
+            _("If an account uses this address, we have sent it a link to set a new password."),
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot.html", form=form)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.timeutil import local_today
+from courses.announcements import AnnouncementStandardRow
 from courses.models import Course, CourseStatus
 from courses.services import CalendarStandard, calendar_standard
 
@@ -38,3 +39,30 @@ def calendar_standards() -> list[CalendarStandard]:
     """Standard 1 for this year's calendar and for next year's, which is prepared now."""
     this_year = local_today().year
     return [calendar_standard(this_year), calendar_standard(this_year + 1)]
+
+
+@dataclass(frozen=True)
+class AnnouncementSummary:
+    """Standard 2 in figures: of the courses announced so far, how many a week ahead."""
+
+    announced: int
+    on_time: int
+    late: int
+    overdue: int
+    missed: int
+
+    @property
+    def on_time_rate(self) -> float | None:
+        judged = self.announced + self.missed
+        return None if judged == 0 else 100.0 * self.on_time / judged
+
+
+def summarise_announcements(rows: list[AnnouncementStandardRow]) -> AnnouncementSummary:
+    states = [row.state for row in rows]
+    return AnnouncementSummary(
+        announced=states.count("met") + states.count("late"),
+        on_time=states.count("met"),
+        late=states.count("late"),
+        overdue=states.count("overdue"),
+        missed=states.count("missed"),
+    )

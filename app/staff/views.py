@@ -7,6 +7,7 @@ from flask import Blueprint, render_template
 from app.access import staff_only
 from app.staff import services
 from app.timeutil import local_today
+from courses import announcements
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -15,8 +16,12 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 @staff_only
 def dashboard():
     this_year = local_today().year
+    announcement_rows = announcements.announcement_standard(this_year)
     return render_template(
         "staff/dashboard.html",
         calendar_standards=services.calendar_standards(),
         overviews=[services.year_overview(this_year), services.year_overview(this_year + 1)],
+        announcement_rows=announcement_rows,
+        announcement_summary=services.summarise_announcements(announcement_rows),
+        year=this_year,
     )

@@ -1,0 +1,400 @@
+"""The mail outbox: mail is written in the transaction of the change it reports, and
+delivered later over SMTP by `flask --app app outbox send` (cron), never inside a request.
+
+Delivery claims rows before sending them: with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so
+several senders on several machines never take the same row, and with a conditional
+UPDATE on SQLite, which has one writer at a time anyway. A message is marked sent in its
+own commit right after the SMTP server accepted it. When the server is unreachable the
+run stops and every unsent message stays queued for the next run, with a backoff.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import secrets
+import smtplib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db, enum_type
+from app.timeutil import UTCDateTime, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+#: A claim older than this is considered abandoned (the sender died) and is taken again.
+CLAIM_LEASE = timedelta(minutes=15)
+
+
+class MailStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Identifies the logical mail ("reminder:course:3:enrollment:9"); a second queue() of
+    #: the same key is ignored, so racing cron runs cannot queue a mail twice.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    to_name: Mapped[str | None] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    #: URL for one-click unsubscribe (RFC 8058), newsletter mail only.
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[MailStatus] = mapped_column(
+        enum_type(MailStatus), default=MailStatus.PENDING, index=True
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    attachments: Mapped[list[OutboxAttachment]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class OutboxAttachment(db.Model):
+    __tablename__ = "outbox_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def queue(
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    to_name: str | None = None,
+    dedupe_key: str | None = None,
+    attachments: Iterable[Attachment] = (),
+    unsubscribe_url: str | None = None,
+) -> bool:
+    """Queue a mail in the current transaction. False when `dedupe_key` was queued before."""
+    values = {
+        "dedupe_key": dedupe_key,
+        "to_address": to,
+        "to_name": to_name,
+        "subject": subject,
+        "body": body,
+        "unsubscribe_url": unsubscribe_url,
+        "status": MailStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": utcnow(),
+        "created_at": utcnow(),
+    }
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = OutboxMessage.__table__
+    statement = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.id)
+    )
+    message_id = db.session.execute(statement).scalar_one_or_none()
+    if message_id is None:
+        return False
+    for attachment in attachments:
+        db.session.add(
+            OutboxAttachment(
+                message_id=message_id,
+                filename=attachment.filename,
+                content_type=attachment.content_type,
+                data=attachment.data,
+            )
+        )
+    return True
+
+
+# --- Delivery ----------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    stopped_early: bool = False
+
+    def __str__(self) -> str:
+        text = f"sent {self.sent}, deferred {self.deferred}, failed {self.failed}"
+        return text + (" (SMTP server unreachable: stopped)" if self.stopped_early else "")
+
+
+class SmtpUnavailable(Exception):
+    """The SMTP server could not be reached; nothing more can be sent in this run."""
+
+
+class MessageRefused(Exception):
+    """The server refused this one message: for now (4xx) or for good (5xx)."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def claim_batch(limit: int, *, now: datetime | None = None) -> list[OutboxMessage]:
+    """Claim up to `limit` due messages for this sender and commit the claim."""
+    now = now or utcnow()
+    due = (
+        (OutboxMessage.status == MailStatus.PENDING) & (OutboxMessage.next_attempt_at <= now)
+    ) | (
+        (OutboxMessage.status == MailStatus.SENDING)
+        & (OutboxMessage.claimed_at < now - CLAIM_LEASE)
+    )
+    claim = secrets.token_hex(8)
+    if db.session.get_bind().dialect.name == "postgresql":
+        ids = list(
+            db.session.execute(
+                select(OutboxMessage.id)
+                .where(due)
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).scalars()
+        )
+        condition = OutboxMessage.id.in_(ids)
+    else:
+        condition = (
+            OutboxMessage.id.in_(
+                select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
+            )
+            & due
+        )
+    db.session.execute(
+        update(OutboxMessage)
+        .where(condition)
+        .values(status=MailStatus.SENDING, claimed_by=claim, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return list(
+        db.session.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.claimed_by == claim)
+            .order_by(OutboxMessage.id)
+        ).scalars()
+    )
+
+
+def send_due(*, batch_size: int = 50, limit: int | None = None) -> DeliveryReport:
+    """Deliver due messages until none is left (or `limit` were tried)."""
+    report = DeliveryReport()
+    tried = 0
+    backend = current_app.config["MAIL_BACKEND"]
+    with _transport(backend) as transport:
+        while limit is None or tried < limit:
+            batch = claim_batch(batch_size if limit is None else min(batch_size, limit - tried))
+            if not batch:
+                break
+            for position, message in enumerate(batch):
+                tried += 1
+                try:
+                    transport.send(build_email(message))
+                except SmtpUnavailable as error:
+                    _release(batch[position:], str(error))
+                    report.deferred += len(batch) - position
+                    report.stopped_early = True
+                    return report
+                except MessageRefused as error:
+                    if _defer(message, str(error), permanent=error.permanent):
+                        report.deferred += 1
+                    else:
+                        report.failed += 1
+                else:
+                    _mark_sent(message)
+                    report.sent += 1
+    return report
+
+
+def _mark_sent(message: OutboxMessage) -> None:
+    message.status = MailStatus.SENT
+    message.sent_at = utcnow()
+    message.attempts += 1
+    message.claimed_by = None
+    message.last_error = None
+    db.session.commit()
+
+
+def _defer(message: OutboxMessage, error: str, *, permanent: bool) -> bool:
+    """Schedule a retry with exponential backoff; True unless the message gave up."""
+    message.attempts += 1
+    message.last_error = error[:500]
+    message.claimed_by = None
+    if permanent or message.attempts >= MAX_ATTEMPTS:
+        message.status = MailStatus.FAILED
+    else:
+        message.status = MailStatus.PENDING
+        message.next_attempt_at = utcnow() + backoff(message.attempts)
+    db.session.commit()
+    return message.status == MailStatus.PENDING
+
+
+def _release(messages: list[OutboxMessage], error: str) -> None:
+    """Give claimed messages back to the queue, due at once: the next run tries them again.
+
+    No attempt is counted: the server being down says nothing about the messages.
+    """
+    for message in messages:
+        message.status = MailStatus.PENDING
+        message.claimed_by = None
+        message.last_error = error[:500]
+    db.session.commit()
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(minutes=2 ** (attempts - 1)), timedelta(hours=6))
+
+
+def build_email(message: OutboxMessage) -> EmailMessage:
+    config = current_app.config
+    email = EmailMessage()
+    email["From"] = formataddr((config["INSTITUTE_NAME"], config["MAIL_DEFAULT_SENDER"]))
+    email["To"] = formataddr((message.to_name or "", message.to_address))
+    email["Subject"] = message.subject
+    domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "coursedesk"
+    # Stable per outbox row, so a receiving server can drop a retried duplicate.
+    email["Message-ID"] = f"<outbox-{message.id}-{message.created_at:%Y%m%d%H%M%S}@{domain}>"
+    if message.unsubscribe_url:
+        email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    email.set_content(message.body)
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        email.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
+    return email
+
+
+class _LogTransport:
+    """Development: write mail to the log instead of sending it."""
+
+    def send(self, email: EmailMessage) -> None:
+        log.info(
+            "Mail to %s: %s\n%s", email["To"], email["Subject"], email.get_body().get_content()
+        )
+
+    def close(self) -> None:
+        pass
+
+
+class _SmtpTransport:
+    def __init__(self) -> None:
+        self.connection: smtplib.SMTP | None = None
+
+    def open(self) -> None:
+        config = current_app.config
+        try:
+            connection = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30)
+            if config["MAIL_USE_TLS"]:
+                connection.starttls()
+            if config["MAIL_USERNAME"]:
+                connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        except (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected) as error:
+            raise SmtpUnavailable(f"cannot reach the SMTP server: {error}") from error
+        self.connection = connection
+
+    def send(self, email: EmailMessage) -> None:
+        if self.connection is None:
+            self.open()
+        try:
+            self.connection.send_message(email)
+        except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError) as error:
+            self.connection = None
+            raise SmtpUnavailable(f"the SMTP server went away: {error}") from error
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _ in error.recipients.values()]
+            raise MessageRefused(
+                f"recipient refused: {error.recipients}", permanent=min(codes) >= 500
+            ) from error
+        except smtplib.SMTPResponseException as error:
+            if error.smtp_code == 421:  # "service not available, closing channel"
+                self.connection = None
+                raise SmtpUnavailable(f"the SMTP server is shutting down: {error}") from error
+            raise MessageRefused(
+                f"{error.smtp_code} {error.smtp_error!r}", permanent=error.smtp_code >= 500
+            ) from error
+
+    def close(self) -> None:
+        if self.connection is not None:
+            with suppress(smtplib.SMTPException, OSError):
+                self.connection.quit()
+            self.connection = None
+
+
+@contextmanager
+def _transport(backend: str) -> Iterator[_SmtpTransport | _LogTransport]:
+    transport = _SmtpTransport() if backend == "smtp" else _LogTransport()
+    try:
+        yield transport
+    finally:
+        transport.close()
+
+
+# --- CLI ---------------------------------------------------------------------------------
+
+
+@click.group("outbox")
+def outbox_cli() -> None:
+    """The mail outbox."""
+
+
+@outbox_cli.command("send")
+@click.option("--batch-size", default=50, show_default=True)
+@with_appcontext
+def send_command(batch_size: int) -> None:
+    """Deliver every due message over SMTP (safe to run on several machines at once)."""
+    report = send_due(batch_size=batch_size)
+    click.echo(f"Outbox: {report}.")
+    if report.stopped_early:
+        raise SystemExit(75)  # EX_TEMPFAIL: cron may alert; the mail is still queued
+
+
+@outbox_cli.command("status")
+@with_appcontext
+def status_command() -> None:
+    """Count messages by status."""
+    from sqlalchemy import func
+
+    rows = db.session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    ).all()
+    for status, count in rows:
+        click.echo(f"{status}: {count}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(outbox_cli)

@@ -1,0 +1,332 @@
+"""Course announcements a week ahead (standard 2), the newsletter and its subscribers.
+
+`announce_due` is what cron runs. Racing runs are safe: each course has at most one
+announcement (unique course_id, inserted with ON CONFLICT DO NOTHING), it is published by
+a conditional UPDATE that only one run can win, and only the winner queues the newsletter,
+whose mails carry a dedupe key besides.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import exists, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload, selectinload
+
+from app import audit, outbox
+from app.accounts.models import User
+from app.extensions import db
+from app.links import external_url
+from app.templating import hours as format_hours
+from app.templating import local_datetime, won
+from app.timeutil import local_today, to_local, utcnow
+from courses.models import Announcement, Course, CourseStatus, Subscriber
+
+#: The charter's standard 2: announced at least this many days before the start.
+STANDARD_DAYS = 7
+
+
+class AnnouncementError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def lead_days() -> int:
+    return int(current_app.config["ANNOUNCE_DAYS_BEFORE"])
+
+
+def announcement_date(course: Course) -> date:
+    return to_local(course.starts_at).date() - timedelta(days=lead_days())
+
+
+def standard_deadline(course: Course) -> datetime:
+    return course.starts_at - timedelta(days=STANDARD_DAYS)
+
+
+# --- Writing -----------------------------------------------------------------------------
+
+
+def generated_text(course: Course) -> tuple[str, str]:
+    """Title and body drafted from the course's schedule and content."""
+    title = _("[Course announcement] %(title)s", title=course.title)
+    instructors = ", ".join(user.name for user in course.instructors) or _("To be announced")
+    body = _(
+        "%(summary)s\n\n"
+        "Dates: %(start)s – %(end)s (%(hours)s hours)\n"
+        "Venue: %(venue)s\n"
+        "Audience: %(audience)s · %(size)s\n"
+        "Instructors: %(instructors)s\n"
+        "Fee: %(fee)s · Seats: %(capacity)d\n\n"
+        "Content\n%(content)s",
+        summary=course.summary,
+        start=local_datetime(course.starts_at),
+        end=local_datetime(course.ends_at),
+        hours=format_hours(course.hours),
+        venue=course.venue,
+        audience=course.audience.label,
+        size=course.size_focus.label,
+        instructors=instructors,
+        fee=won(course.fee),
+        capacity=course.capacity,
+        content=course.content,
+    )
+    return title, body
+
+
+def _insert(table):
+    dialect = db.session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+def ensure_announcement(course: Course) -> Announcement:
+    """The course's announcement, drafted from the course when it has none yet."""
+    title, body = generated_text(course)
+    now = utcnow()
+    db.session.execute(
+        _insert(Announcement.__table__)
+        .values(
+            course_id=course.id, title=title, body=body, late=False, created_at=now, updated_at=now
+        )
+        .on_conflict_do_nothing(index_elements=["course_id"])
+    )
+    return db.session.execute(
+        select(Announcement).where(Announcement.course_id == course.id)
+    ).scalar_one()
+
+
+def edit_announcement(announcement: Announcement, *, title: str, body: str, by: User) -> None:
+    if not title.strip() or not body.strip():
+        raise AnnouncementError(_("Enter a title and a text."))
+    announcement.title = title.strip()
+    announcement.body = body.strip()
+    announcement.updated_by_id = by.id
+    audit.record("announcement.edit", announcement, by=by, course_id=announcement.course_id)
+    db.session.commit()
+
+
+# --- Publishing --------------------------------------------------------------------------
+
+
+@dataclass
+class AnnounceReport:
+    published: int = 0
+    late: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.published} announced ({self.late} late)"
+
+
+def due_courses(now: datetime | None = None) -> list[Course]:
+    """Published, not started, announcement date reached, not announced yet."""
+    now = now or utcnow()
+    today = to_local(now).date()
+    announced = exists().where(
+        Announcement.course_id == Course.id, Announcement.published_at.is_not(None)
+    )
+    candidates = db.session.execute(
+        select(Course)
+        .where(Course.status == CourseStatus.PUBLISHED, Course.starts_at > now, ~announced)
+        .options(selectinload(Course.instructors))
+        .order_by(Course.starts_at)
+        .execution_options(populate_existing=True)
+    ).scalars()
+    return [course for course in candidates if announcement_date(course) <= today]
+
+
+def announce_due(
+    *, now: datetime | None = None, courses: list[Course] | None = None
+) -> AnnounceReport:
+    """Publish every due announcement and queue its newsletter; one commit per course."""
+    now = now or utcnow()
+    report = AnnounceReport()
+    for course in courses if courses is not None else due_courses(now):
+        if announce(course, now=now):
+            report.published += 1
+            report.late += standard_deadline(course) < now
+        db.session.commit()
+    return report
+
+
+def announce(course: Course, *, now: datetime | None = None) -> bool:
+    """Publish the course's announcement; False when another run already did."""
+    now = now or utcnow()
+    announcement = ensure_announcement(course)
+    won_the_race = (
+        db.session.execute(
+            update(Announcement)
+            .where(Announcement.id == announcement.id, Announcement.published_at.is_(None))
+            .values(published_at=now, late=standard_deadline(course) < now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+    if won_the_race:
+        db.session.refresh(announcement)
+        _queue_newsletter(announcement, course)
+    return won_the_race
+
+
+def _queue_newsletter(announcement: Announcement, course: Course) -> None:
+    page = external_url("courses.detail", course_id=course.id)
+    for subscriber in active_subscribers():
+        unsubscribe = external_url("courses.unsubscribe", token=subscriber.token)
+        outbox.queue(
+            subscriber.email,
+            announcement.title,
+            _(
+                "%(body)s\n\nEnrol and details: %(page)s\n\n"
+                "You receive this newsletter because you subscribed to it. "
+                "Unsubscribe: %(unsubscribe)s",
+                body=announcement.body,
+                page=page,
+                unsubscribe=unsubscribe,
+            ),
+            dedupe_key=f"newsletter:announcement:{announcement.id}:subscriber:{subscriber.id}",
+            unsubscribe_url=unsubscribe,
+        )
+
+
+def published_announcements(limit: int | None = None) -> list[Announcement]:
+    query = (
+        select(Announcement)
+        .where(Announcement.published_at.is_not(None))
+        .options(joinedload(Announcement.course))
+        .order_by(Announcement.published_at.desc(), Announcement.id.desc())
+    )
+    if limit:
+        query = query.limit(limit)
+    return list(db.session.execute(query).scalars())
+
+
+def announcement_for(course_id: int) -> Announcement | None:
+    return db.session.execute(
+        select(Announcement).where(Announcement.course_id == course_id)
+    ).scalar_one_or_none()
+
+
+# --- Standard 2 on the dashboard ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnnouncementStandardRow:
+    course: Course
+    due_on: date
+    published_at: datetime | None
+    state: str  # met, late, scheduled, overdue, missed
+
+    @property
+    def days_ahead(self) -> int | None:
+        if self.published_at is None:
+            return None
+        return (to_local(self.course.starts_at).date() - to_local(self.published_at).date()).days
+
+
+def announcement_standard(
+    year: int, *, now: datetime | None = None
+) -> list[AnnouncementStandardRow]:
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(Course, Announcement.published_at)
+        .outerjoin(Announcement, Announcement.course_id == Course.id)
+        .where(Course.year == year, Course.status == CourseStatus.PUBLISHED)
+        .order_by(Course.starts_at)
+    ).all()
+    result = []
+    for course, published_at in rows:
+        deadline = standard_deadline(course)
+        if published_at is not None:
+            state = "met" if published_at <= deadline else "late"
+        elif now >= course.starts_at:
+            state = "missed"
+        elif now >= deadline:
+            state = "overdue"
+        else:
+            state = "scheduled"
+        result.append(
+            AnnouncementStandardRow(course, announcement_date(course), published_at, state)
+        )
+    return result
+
+
+# --- Newsletter subscribers ----------------------------------------------------------------
+
+
+def active_subscribers() -> list[Subscriber]:
+    return list(
+        db.session.execute(
+            select(Subscriber)
+            .where(Subscriber.confirmed_at.is_not(None), Subscriber.unsubscribed_at.is_(None))
+            .order_by(Subscriber.id)
+        ).scalars()
+    )
+
+
+def subscribe(email: str) -> Subscriber:
+    """Start a double opt-in: the address gets a confirmation link, nothing else until then."""
+    email = email.strip().lower()
+    subscriber = db.session.execute(
+        select(Subscriber).where(Subscriber.email == email)
+    ).scalar_one_or_none()
+    if subscriber is not None and subscriber.is_active:
+        return subscriber  # say nothing more: the page must not reveal who subscribes
+    if subscriber is None:
+        subscriber = Subscriber(email=email, token=secrets.token_urlsafe(32))
+        db.session.add(subscriber)
+    else:
+        subscriber.token = secrets.token_urlsafe(32)
+        subscriber.confirmed_at = None
+        subscriber.unsubscribed_at = None
+    db.session.flush()
+    outbox.queue(
+        email,
+        _("Please confirm your newsletter subscription"),
+        _(
+            "Please confirm that you want to receive the training newsletter of %(institute)s "
+            "by opening this link:\n%(url)s\n\nIf you did not ask for it, ignore this mail.",
+            institute=current_app.config["INSTITUTE_NAME"],
+            url=external_url("courses.confirm_subscription", token=subscriber.token),
+        ),
+        dedupe_key=f"newsletter:confirm:{subscriber.id}:{local_today().isoformat()}",
+    )
+    db.session.commit()
+    return subscriber
+
+
+def find_subscriber(token: str) -> Subscriber | None:
+    return db.session.execute(
+        select(Subscriber).where(Subscriber.token == token)
+    ).scalar_one_or_none()
+
+
+def confirm(token: str) -> Subscriber:
+    subscriber = find_subscriber(token)
+    if subscriber is None or subscriber.unsubscribed_at is not None:
+        raise AnnouncementError(_("This confirmation link is not valid."))
+    if subscriber.confirmed_at is None:
+        subscriber.confirmed_at = utcnow()
+        db.session.commit()
+    return subscriber
+
+
+def unsubscribe(token: str) -> Subscriber:
+    subscriber = find_subscriber(token)
+    if subscriber is None:
+        raise AnnouncementError(_("This unsubscribe link is not valid."))
+    if subscriber.unsubscribed_at is None:
+        subscriber.unsubscribed_at = utcnow()
+        db.session.commit()
+    return subscriber
+
+
+def is_subscribed(email: str) -> bool:
+    subscriber = db.session.execute(
+        select(Subscriber).where(Subscriber.email == email.strip().lower())
+    ).scalar_one_or_none()
+    return subscriber is not None and subscriber.is_active

@@ -1,0 +1,519 @@
+"""Enrolment: seats, the waiting list, cancellations and promotions.
+
+Every operation that moves a seat first locks the course row (`lock_course`), so per
+course they run one after another on both engines, and the seat itself is taken with a
+conditional UPDATE that the database refuses past capacity. A freed seat goes to the head
+of the waiting list in the same transaction that freed it, so a seat is only ever free
+while nobody waits: a newcomer cannot jump the queue.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from app import audit, outbox
+from app.accounts.models import Role, User
+from app.extensions import db
+from app.links import external_url
+from app.templating import local_datetime
+from app.timeutil import local_to_utc, to_local, utcnow
+from courses.models import (
+    Course,
+    CourseStatus,
+    Enrollment,
+    EnrollmentSource,
+    EnrollmentStatus,
+)
+
+
+class EnrolmentError(Exception):
+    """A refused enrolment operation, with a message for the person."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class AlreadyEnrolled(EnrolmentError):
+    pass
+
+
+class EnrolmentClosed(EnrolmentError):
+    pass
+
+
+@dataclass(frozen=True)
+class EnrolmentResult:
+    enrollment: Enrollment
+    waiting_position: int | None  # None when a seat was taken
+
+    @property
+    def got_seat(self) -> bool:
+        return self.waiting_position is None
+
+
+# --- Locks and counts --------------------------------------------------------------------
+
+
+def lock_course(course_id: int) -> None:
+    """Serialise seat changes of one course until the transaction ends.
+
+    A no-op UPDATE takes the row lock on PostgreSQL and the write lock on SQLite (whose
+    `FOR UPDATE` is silently ignored), so it is the one statement that works on both.
+    """
+    db.session.execute(
+        update(Course)
+        .where(Course.id == course_id)
+        .values(seats_taken=Course.seats_taken)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _take_seat(course_id: int) -> bool:
+    """Take one seat if one is free; the WHERE makes overbooking impossible."""
+    result = db.session.execute(
+        update(Course)
+        .where(Course.id == course_id, Course.seats_taken < Course.capacity)
+        .values(seats_taken=Course.seats_taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _free_seat(course_id: int) -> None:
+    db.session.execute(
+        update(Course)
+        .where(Course.id == course_id, Course.seats_taken > 0)
+        .values(seats_taken=Course.seats_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _queue_rank() -> int:
+    return int(utcnow().timestamp() * 1_000_000)
+
+
+def waiting_list(course_id: int) -> list[Enrollment]:
+    return list(
+        db.session.execute(
+            select(Enrollment)
+            .where(Enrollment.course_id == course_id, Enrollment.status == EnrollmentStatus.WAITING)
+            .options(joinedload(Enrollment.learner))
+            .order_by(Enrollment.queue_rank, Enrollment.id)
+        ).scalars()
+    )
+
+
+def waiting_position(enrollment: Enrollment) -> int | None:
+    if enrollment.status != EnrollmentStatus.WAITING:
+        return None
+    ahead = db.session.execute(
+        select(func.count())
+        .select_from(Enrollment)
+        .where(
+            Enrollment.course_id == enrollment.course_id,
+            Enrollment.status == EnrollmentStatus.WAITING,
+            (Enrollment.queue_rank < enrollment.queue_rank)
+            | ((Enrollment.queue_rank == enrollment.queue_rank) & (Enrollment.id < enrollment.id)),
+        )
+    ).scalar_one()
+    return ahead + 1
+
+
+def find_enrollment(course_id: int, learner_id: int) -> Enrollment | None:
+    return db.session.execute(
+        select(Enrollment).where(
+            Enrollment.course_id == course_id, Enrollment.learner_id == learner_id
+        )
+    ).scalar_one_or_none()
+
+
+# --- Enrol -------------------------------------------------------------------------------
+
+
+def check_open(course: Course, *, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    if course.status != CourseStatus.PUBLISHED:
+        raise EnrolmentClosed(_("This course is not open for enrolment."))
+    if course.has_started(now):
+        raise EnrolmentClosed(_("This course has already started."))
+
+
+def enroll(
+    course: Course,
+    learner: User,
+    *,
+    by: User,
+    source: EnrollmentSource = EnrollmentSource.SELF,
+    reason: str | None = None,
+) -> EnrolmentResult:
+    """Give the learner a seat, or a place on the waiting list when the course is full."""
+    check_open(course)
+    if learner.role != Role.LEARNER:
+        raise EnrolmentError(_("Only learner accounts can enrol in a course."))
+    course_id, learner_id = course.id, learner.id
+    try:
+        lock_course(course_id)
+        enrollment = find_enrollment(course_id, learner_id)
+        if enrollment is not None and enrollment.status.is_active:
+            raise AlreadyEnrolled(_("You are already enrolled in this course."))
+        got_seat = _take_seat(course_id)
+        if enrollment is None:
+            enrollment = Enrollment(course_id=course_id, learner_id=learner_id)
+            db.session.add(enrollment)
+        enrollment.status = EnrollmentStatus.ENROLLED if got_seat else EnrollmentStatus.WAITING
+        enrollment.queue_rank = 0 if got_seat else _queue_rank()
+        enrollment.source = source
+        enrollment.enrolled_by_id = by.id
+        enrollment.promoted_at = None
+        enrollment.decline_token = None
+        enrollment.completed = None
+        db.session.flush()
+        if by.id != learner_id:
+            audit.record(
+                "enrollment.create",
+                enrollment,
+                by=by,
+                learner=learner.email,
+                status=enrollment.status.value,
+                reason=reason,
+            )
+        position = waiting_position(enrollment)
+        db.session.commit()
+    except IntegrityError as error:  # the same learner's other request won the race
+        db.session.rollback()
+        raise AlreadyEnrolled(_("You are already enrolled in this course.")) from error
+    except EnrolmentError:
+        db.session.rollback()
+        raise
+    return EnrolmentResult(enrollment, position)
+
+
+# --- Cancel, decline, remove, promote -----------------------------------------------------
+
+
+def can_cancel(enrollment: Enrollment, course: Course, *, now: datetime | None = None) -> bool:
+    return enrollment.status.is_active and (now or utcnow()) < course.cancel_deadline
+
+
+def cancel(enrollment: Enrollment, *, by: User, reason: str | None = None) -> list[Enrollment]:
+    """The learner leaves (or staff remove them); a freed seat goes to the waiting list.
+
+    Returns the learners promoted into the freed seat (none or one).
+    """
+    course = db.session.get(Course, enrollment.course_id)
+    by_staff = by.role == Role.STAFF
+    if not by_staff and enrollment.learner_id != by.id:
+        raise EnrolmentError(_("You can only cancel your own enrolment."))
+    if not enrollment.status.is_active:
+        raise EnrolmentError(_("This enrolment is no longer active."))
+    if not by_staff and utcnow() >= course.cancel_deadline:
+        raise EnrolmentError(
+            _(
+                "Cancellation closed on %(date)s. Please contact the education team.",
+                date=local_datetime(course.cancel_deadline),
+            )
+        )
+    if by_staff and by.id != enrollment.learner_id and not (reason or "").strip():
+        raise EnrolmentError(_("Give a reason for removing this learner."))
+    lock_course(course.id)
+    db.session.refresh(enrollment)
+    if not enrollment.status.is_active:  # a concurrent request got here first
+        db.session.rollback()
+        raise EnrolmentError(_("This enrolment is no longer active."))
+    had_seat = enrollment.status == EnrollmentStatus.ENROLLED
+    removed = by_staff and by.id != enrollment.learner_id
+    enrollment.status = EnrollmentStatus.REMOVED if removed else EnrollmentStatus.CANCELLED
+    enrollment.decline_token = None
+    promoted = _pass_seat_on(course) if had_seat else []
+    if removed:
+        audit.record("enrollment.remove", enrollment, by=by, reason=reason.strip())
+    db.session.commit()
+    return promoted
+
+
+def decline(token: str) -> Enrollment:
+    """A promoted learner gives the seat back with the link in their mail."""
+    enrollment = db.session.execute(
+        select(Enrollment).where(Enrollment.decline_token == token)
+    ).scalar_one_or_none()
+    if enrollment is None or enrollment.status != EnrollmentStatus.ENROLLED:
+        raise EnrolmentError(_("This link is no longer valid."))
+    course = db.session.get(Course, enrollment.course_id)
+    if course.has_started(utcnow()):
+        raise EnrolmentError(_("This course has already started."))
+    lock_course(course.id)
+    db.session.refresh(enrollment)
+    if enrollment.status != EnrollmentStatus.ENROLLED or enrollment.decline_token != token:
+        db.session.rollback()
+        raise EnrolmentError(_("This link is no longer valid."))
+    enrollment.status = EnrollmentStatus.DECLINED
+    enrollment.decline_token = None
+    _pass_seat_on(course)
+    db.session.commit()
+    return enrollment
+
+
+def _pass_seat_on(course: Course) -> list[Enrollment]:
+    """Give the seat just freed to the head of the waiting list, or free it if none waits.
+
+    Runs under the course lock, inside the caller's transaction.
+    """
+    head = _head_of_queue(course.id)
+    if head is None:
+        _free_seat(course.id)
+        return []
+    _promote(head, course)
+    return [head]
+
+
+def promote_into_free_seats(course: Course, *, by: User | None = None) -> list[Enrollment]:
+    """After capacity was raised: move as many waiting learners as fit into seats."""
+    lock_course(course.id)
+    promoted = []
+    while (head := _head_of_queue(course.id)) is not None and _take_seat(course.id):
+        _promote(head, course)
+        promoted.append(head)
+    return promoted
+
+
+def _head_of_queue(course_id: int) -> Enrollment | None:
+    return db.session.execute(
+        select(Enrollment)
+        .where(Enrollment.course_id == course_id, Enrollment.status == EnrollmentStatus.WAITING)
+        .options(joinedload(Enrollment.learner))
+        .order_by(Enrollment.queue_rank, Enrollment.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _promote(enrollment: Enrollment, course: Course) -> None:
+    enrollment.status = EnrollmentStatus.ENROLLED
+    enrollment.promoted_at = utcnow()
+    enrollment.decline_token = secrets.token_urlsafe(32)
+    db.session.flush()
+    learner = enrollment.learner
+    decline_url = external_url("courses.decline_seat", token=enrollment.decline_token)
+    outbox.queue(
+        learner.email,
+        _("[Seat confirmed] %(title)s", title=course.title),
+        _(
+            "Dear %(name)s,\n\n"
+            "A seat has become free in %(title)s (%(date)s, %(venue)s) and it is now yours: "
+            "you moved up from the waiting list and are enrolled.\n\n"
+            "If you can no longer attend, please give the seat to the next person on the "
+            "waiting list with one click:\n%(url)s\n\n"
+            "Course page: %(course_url)s",
+            name=learner.name,
+            title=course.title,
+            date=local_datetime(course.starts_at),
+            venue=course.venue,
+            url=decline_url,
+            course_url=external_url("courses.detail", course_id=course.id),
+        ),
+        to_name=learner.name,
+        dedupe_key=f"promotion:enrollment:{enrollment.id}:{enrollment.decline_token[:12]}",
+    )
+
+
+def move_in_queue(enrollment: Enrollment, *, to_position: int, by: User, reason: str) -> None:
+    """Staff move a waiting learner to another place; the reason is logged."""
+    if not reason.strip():
+        raise EnrolmentError(_("Give a reason for changing the order of the waiting list."))
+    if enrollment.status != EnrollmentStatus.WAITING:
+        raise EnrolmentError(_("Only learners on the waiting list can be moved."))
+    lock_course(enrollment.course_id)
+    queue = [e for e in waiting_list(enrollment.course_id) if e.id != enrollment.id]
+    before = waiting_position(enrollment)
+    index = max(0, min(to_position - 1, len(queue)))
+    if not queue:
+        rank = enrollment.queue_rank
+    elif index == 0:
+        rank = queue[0].queue_rank - 1_000
+    elif index == len(queue):
+        rank = queue[-1].queue_rank + 1_000
+    else:
+        lower, upper = queue[index - 1].queue_rank, queue[index].queue_rank
+        if upper - lower < 2:  # no room between them: respace the whole list
+            for number, other in enumerate(queue):
+                other.queue_rank = (number + 1) * 1_000_000
+            lower, upper = queue[index - 1].queue_rank, queue[index].queue_rank
+        rank = (lower + upper) // 2
+    enrollment.queue_rank = rank
+    audit.record(
+        "waitlist.reorder",
+        enrollment,
+        by=by,
+        reason=reason.strip(),
+        from_position=before,
+        to_position=index + 1,
+    )
+    db.session.commit()
+
+
+# --- Reminders ---------------------------------------------------------------------------
+
+
+def remind_due(*, now: datetime | None = None) -> int:
+    """Queue the day-before reminder, with the course's .ics, to every seat holder."""
+    from courses.exports import calendar_ics
+
+    now = now or utcnow()
+    tomorrow = to_local(now).date() + timedelta(days=1)
+    window_start = local_to_utc(datetime.combine(tomorrow, time.min))
+    window_end = window_start + timedelta(days=1)
+    courses = db.session.execute(
+        select(Course)
+        .where(
+            Course.status == CourseStatus.PUBLISHED,
+            Course.starts_at >= window_start,
+            Course.starts_at < window_end,
+        )
+        .options(selectinload(Course.instructors))
+    ).scalars()
+    queued = 0
+    for course in courses:
+        invite = outbox.Attachment(
+            f"course-{course.id}.ics", "text/calendar", calendar_ics(course.year, [course])
+        )
+        for enrollment in _seat_holders(course.id):
+            learner = enrollment.learner
+            queued += outbox.queue(
+                learner.email,
+                _("[Reminder] %(title)s starts tomorrow", title=course.title),
+                _(
+                    "Dear %(name)s,\n\n%(title)s starts tomorrow, %(date)s, at %(venue)s.\n"
+                    "The calendar entry is attached.\n\nCourse page: %(url)s",
+                    name=learner.name,
+                    title=course.title,
+                    date=local_datetime(course.starts_at),
+                    venue=course.venue,
+                    url=external_url("courses.detail", course_id=course.id),
+                ),
+                to_name=learner.name,
+                dedupe_key=f"reminder:course:{course.id}:enrollment:{enrollment.id}",
+                attachments=[invite],
+            )
+    db.session.commit()
+    return queued
+
+
+def _seat_holders(course_id: int) -> list[Enrollment]:
+    return list(
+        db.session.execute(
+            select(Enrollment)
+            .where(
+                Enrollment.course_id == course_id, Enrollment.status == EnrollmentStatus.ENROLLED
+            )
+            .options(joinedload(Enrollment.learner))
+            .order_by(Enrollment.id)
+        ).scalars()
+    )
+
+
+def enrolments_of(learner: User) -> list[Enrollment]:
+    return list(
+        db.session.execute(
+            select(Enrollment)
+            .join(Enrollment.course)
+            .where(Enrollment.learner_id == learner.id)
+            .options(joinedload(Enrollment.course))
+            .order_by(Course.starts_at.desc())
+        ).scalars()
+    )
+
+
+# --- Company bulk enrolment ----------------------------------------------------------------
+
+EMAIL_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    email: str
+    ok: bool
+    message: str
+
+
+def parse_addresses(text: str) -> list[str]:
+    """E-mail addresses from pasted text or a CSV file: any cell holding an @, in order."""
+    seen: dict[str, None] = {}
+    for row in csv.reader(io.StringIO(text)):
+        for cell in row:
+            for token in EMAIL_SEPARATORS.split(cell):
+                if "@" in token:
+                    seen.setdefault(token.strip().strip("<>\"'").lower(), None)
+    return list(seen)
+
+
+def enrol_employees(course: Course, contact: User, addresses: list[str]) -> list[BulkOutcome]:
+    """A company contact enrols its employees; unknown addresses get an invited account."""
+    from app.accounts import services as accounts
+
+    check_open(course)
+    if contact.company_id is None:
+        raise EnrolmentError(_("Your account is not linked to a company."))
+    outcomes = []
+    for address in addresses:
+        try:
+            email = validate_email(address, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            outcomes.append(BulkOutcome(address, False, _("Not a valid e-mail address.")))
+            continue
+        learner = accounts.find_user(email)
+        if learner is None:
+            learner = accounts.create_user(
+                email=email,
+                name=email.partition("@")[0],
+                password=secrets.token_urlsafe(24),
+                company=contact.company,
+                by=None,
+            )
+            accounts.queue_password_mail(learner, invitation=True)
+            db.session.commit()
+        elif learner.company_id != contact.company_id or learner.role != Role.LEARNER:
+            outcomes.append(
+                BulkOutcome(
+                    email, False, _("This address belongs to an account outside your company.")
+                )
+            )
+            continue
+        try:
+            result = enroll(course, learner, by=contact, source=EnrollmentSource.COMPANY)
+        except AlreadyEnrolled:
+            outcomes.append(BulkOutcome(email, False, _("Already enrolled or waiting.")))
+        except EnrolmentError as error:
+            outcomes.append(BulkOutcome(email, False, error.message))
+        else:
+            message = (
+                _("Enrolled.")
+                if result.got_seat
+                else _("Waiting list, position %(n)d.", n=result.waiting_position)
+            )
+            outcomes.append(BulkOutcome(email, True, message))
+    return outcomes
+
+
+def company_enrolments(company_id: int, course_id: int | None = None) -> list[Enrollment]:
+    query = (
+        select(Enrollment)
+        .join(Enrollment.learner)
+        .join(Enrollment.course)
+        .where(User.company_id == company_id)
+        .options(joinedload(Enrollment.learner), joinedload(Enrollment.course))
+        .order_by(Course.starts_at.desc(), User.name)
+    )
+    if course_id is not None:
+        query = query.where(Enrollment.course_id == course_id)
+    return list(db.session.execute(query).scalars())

@@ -1,0 +1,163 @@
+"""Announcements, their Atom feed and the newsletter (routes of the courses blueprint)."""
+
+from __future__ import annotations
+
+from feedgen.feed import FeedGenerator
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.access import public, staff_only
+from app.extensions import csrf, db
+from app.timeutil import utcnow
+from courses import announcements, services
+from courses.forms import AnnouncementForm, ConfirmForm, SubscribeForm
+from courses.models import Announcement, CourseStatus
+from courses.views import bp
+
+
+@bp.route("/announcements/")
+@public
+def announcement_list():
+    return render_template(
+        "announcements/list.html", items=announcements.published_announcements(limit=100)
+    )
+
+
+@bp.route("/announcements/<int:announcement_id>")
+@public
+def announcement(announcement_id: int):
+    item = db.session.get(Announcement, announcement_id)
+    if item is None or (item.published_at is None and not _is_staff()):
+        abort(404)
+    course = services.get_course(item.course_id)
+    return render_template("announcements/detail.html", item=item, course=course)
+
+
+def _is_staff() -> bool:
+    return current_user.is_authenticated and current_user.is_staff
+
+
+@bp.route("/announcements.atom")
+@public
+def announcement_feed():
+    feed = FeedGenerator()
+    name = current_app.config["INSTITUTE_NAME"]
+    feed.id(url_for("courses.announcement_list", _external=True))
+    feed.title(_("%(institute)s course announcements", institute=name))
+    feed.author({"name": name})
+    feed.link(href=url_for("courses.announcement_list", _external=True), rel="alternate")
+    feed.link(href=url_for("courses.announcement_feed", _external=True), rel="self")
+    feed.language("ko")
+    items = announcements.published_announcements(limit=50)
+    feed.updated(items[0].published_at if items else utcnow())
+    for item in reversed(items):  # feedgen prepends: oldest first gives newest on top
+        entry = feed.add_entry()
+        link = url_for("courses.announcement", announcement_id=item.id, _external=True)
+        entry.id(link)
+        entry.title(item.title)
+        entry.link(href=link)
+        entry.published(item.published_at)
+        entry.updated(item.updated_at if item.updated_at > item.published_at else item.published_at)
+        entry.content(item.body, type="text")
+    return Response(feed.atom_str(pretty=True), mimetype="application/atom+xml")
+
+
+@bp.route("/courses/<int:course_id>/announcement", methods=["GET", "POST"])
+@staff_only
+def edit_announcement(course_id: int):
+    course = services.get_course(course_id)
+    if course is None:
+        abort(404)
+    item = announcements.ensure_announcement(course)
+    db.session.commit()
+    form = AnnouncementForm(obj=item)
+    if form.validate_on_submit():
+        try:
+            announcements.edit_announcement(
+                item,
+                title=form.title.data,
+                body=form.body.data,
+                by=current_user._get_current_object(),
+            )
+        except announcements.AnnouncementError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("The announcement has been saved."), "success")
+            return redirect(url_for("courses.edit_announcement", course_id=course.id))
+    return render_template(
+        "announcements/edit.html",
+        course=course,
+        item=item,
+        form=form,
+        publish_form=ConfirmForm(),
+        due_on=announcements.announcement_date(course),
+    )
+
+
+@bp.route("/courses/<int:course_id>/announcement/publish", methods=["POST"])
+@staff_only
+def publish_announcement(course_id: int):
+    course = services.get_course(course_id)
+    if course is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if course.status != CourseStatus.PUBLISHED:
+        flash(_("Publish the course before announcing it."), "error")
+    elif announcements.announce(course):
+        db.session.commit()
+        flash(_("The announcement is published and the newsletter is queued."), "success")
+    else:
+        flash(_("This announcement was already published."), "info")
+    return redirect(url_for("courses.edit_announcement", course_id=course.id))
+
+
+# --- Newsletter --------------------------------------------------------------------------
+
+
+@bp.route("/newsletter/", methods=["GET", "POST"])
+@public
+def newsletter():
+    form = SubscribeForm()
+    if request.method == "GET" and current_user.is_authenticated:
+        form.email.data = current_user.email
+    if form.validate_on_submit():
+        announcements.subscribe(form.email.data)
+        return render_template("announcements/subscribe_sent.html", email=form.email.data)
+    return render_template("announcements/subscribe.html", form=form)
+
+
+@bp.route("/newsletter/confirm/<token>")
+@public
+def confirm_subscription(token: str):
+    try:
+        subscriber = announcements.confirm(token)
+    except announcements.AnnouncementError as error:
+        return render_template("announcements/message.html", message=error.message), 404
+    return render_template(
+        "announcements/message.html",
+        message=_(
+            "Thank you: %(email)s will receive our course announcements.", email=subscriber.email
+        ),
+    )
+
+
+@bp.route("/newsletter/unsubscribe/<token>", methods=["GET", "POST"])
+@public
+@csrf.exempt  # the secret token is the proof; mail clients POST here (RFC 8058 one-click)
+def unsubscribe(token: str):
+    if request.method == "POST":
+        try:
+            announcements.unsubscribe(token)
+        except announcements.AnnouncementError as error:
+            return render_template("announcements/message.html", message=error.message), 404
+        return render_template(
+            "announcements/message.html",
+            message=_("You have been unsubscribed from the newsletter."),
+        )
+    if announcements.find_subscriber(token) is None:
+        return render_template(
+            "announcements/message.html", message=_("This unsubscribe link is not valid.")
+        ), 404
+    return render_template("announcements/unsubscribe.html", token=token)
