@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from app import audit, outbox
 from app.accounts.models import User
@@ -26,7 +26,13 @@ from app.links import external_url
 from app.templating import hours as format_hours
 from app.templating import local_datetime, won
 from app.timeutil import local_today, to_local, utcnow
-from courses.models import Announcement, Course, CourseStatus, Subscriber
+from courses.models import (
+    Announcement,
+    Course,
+    CourseStatus,
+    Subscriber,
+    course_instructors,
+)
 
 #: The charter's standard 2: announced at least this many days before the start.
 STANDARD_DAYS = 7
@@ -56,7 +62,7 @@ def standard_deadline(course: Course) -> datetime:
 def generated_text(course: Course) -> tuple[str, str]:
     """Title and body drafted from the course's schedule and content."""
     title = _("[Course announcement] %(title)s", title=course.title)
-    instructors = ", ".join(user.name for user in course.instructors) or _("To be announced")
+    instructors = ", ".join(_instructor_names(course.id)) or _("To be announced")
     body = _(
         "%(summary)s\n\n"
         "Dates: %(start)s – %(end)s (%(hours)s hours)\n"
@@ -78,6 +84,17 @@ def generated_text(course: Course) -> tuple[str, str]:
         content=course.content,
     )
     return title, body
+
+
+def _instructor_names(course_id: int) -> list[str]:
+    return list(
+        db.session.execute(
+            select(User.name)
+            .join(course_instructors, course_instructors.c.user_id == User.id)
+            .where(course_instructors.c.course_id == course_id)
+            .order_by(User.name)
+        ).scalars()
+    )
 
 
 def _insert(table):
@@ -133,9 +150,7 @@ def due_courses(now: datetime | None = None) -> list[Course]:
     candidates = db.session.execute(
         select(Course)
         .where(Course.status == CourseStatus.PUBLISHED, Course.starts_at > now, ~announced)
-        .options(selectinload(Course.instructors))
         .order_by(Course.starts_at)
-        .execution_options(populate_existing=True)
     ).scalars()
     return [course for course in candidates if announcement_date(course) <= today]
 
