@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -11,10 +12,21 @@ from sqlalchemy import select
 from app.accounts import services as accounts
 from app.accounts.models import Company, Role, User
 from app.extensions import db
-from app.timeutil import local_to_utc, local_today
+from app.timeutil import local_to_utc, local_today, utcnow
 from app.vocabulary import CompanySize, Region
+from courses import announcements, attendance, enrolment
 from courses import services as courses
-from courses.models import Audience, Course, CourseFormat, SizeFocus
+from courses.models import (
+    AttendanceStatus,
+    Audience,
+    Course,
+    CourseFormat,
+    CourseStatus,
+    Enrollment,
+    EnrollmentStatus,
+    SizeFocus,
+    Subscriber,
+)
 
 DEMO_PASSWORD = "coursedesk-demo"
 
@@ -325,10 +337,13 @@ def seed(today: date | None = None) -> SeedSummary:
     ]
     teachers = [_user(summary, email, name, Role.INSTRUCTOR) for email, name in INSTRUCTORS]
     companies = [_company(summary, *row) for row in COMPANIES]
+    learners = []
     for index, name in enumerate(LEARNER_NAMES):
         company = companies[index % len(companies)] if index % 4 else None
         email = "learner@example.com" if index == 0 else f"learner{index:02d}@example.com"
-        _user(summary, email, name, Role.LEARNER, company=company, department="수출관리팀")
+        learners.append(
+            _user(summary, email, name, Role.LEARNER, company=company, department="수출관리팀")
+        )
     db.session.commit()
 
     year = today.year
@@ -337,6 +352,10 @@ def seed(today: date | None = None) -> SeedSummary:
         courses.publish_calendar(year, by=staff[0], at=local_to_utc(datetime(year, 1, 12, 10, 0)))
         summary.count("published calendars")
     _courses(summary, year + 1, NEXT_YEAR_DRAFTS, teachers)
+    _workshop(summary, today, teachers)
+    _history(summary, year, learners, staff[0], today)
+    _upcoming_enrolments(summary, learners)
+    _subscribers(summary)
 
     summary.logins = [
         ("staff", STAFF[0][0]),
@@ -434,3 +453,110 @@ def _weekday_on_or_after(day: date) -> date:
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return day
+
+
+WORKSHOP_TITLE = "CP 실무자 심화 워크숍(소규모)"
+
+
+def _workshop(summary: SeedSummary, today: date, teachers: list[User]) -> None:
+    """A small upcoming course that fills up, so the demo shows a waiting list."""
+    first_day = _weekday_on_or_after(today + timedelta(days=16))
+    if first_day.year != today.year:
+        return
+    starts_at = local_to_utc(datetime.combine(first_day, time(14, 0)))
+    exists = db.session.execute(
+        select(Course.id).where(Course.title == WORKSHOP_TITLE, Course.year == first_day.year)
+    ).first()
+    if exists:
+        return
+    course = courses.create_course(
+        courses.CourseDetails(
+            title=WORKSHOP_TITLE,
+            summary="자율준수무역거래자 지정 기업의 실무자가 내부 감사 사례를 함께 검토하는 소규모 워크숍입니다.",
+            content="1교시 내부 감사 체크리스트 검토\n2교시 기업별 사례 발표와 토론",
+            audience=Audience.PRACTITIONERS,
+            size_focus=SizeFocus.ALL,
+            format=CourseFormat.CLASSROOM,
+            region=Region.SEOUL,
+            venue=VENUES[Region.SEOUL],
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=3),
+            hours=Decimal("3"),
+            capacity=12,
+            fee=0,
+            instructor_ids=[teachers[1].id],
+        ),
+        by=None,
+    )
+    courses.publish_course(course, by=None)
+    summary.count("courses")
+
+
+def _history(
+    summary: SeedSummary, year: int, learners: list[User], staff: User, today: date
+) -> None:
+    """Courses that already ran: their announcement, seat holders, attendance, completion."""
+    past = (
+        db.session.execute(
+            select(Course)
+            .where(Course.year == year, Course.status == CourseStatus.PUBLISHED)
+            .where(Course.ends_at < local_to_utc(datetime.combine(today, time.min)))
+            .order_by(Course.starts_at)
+        )
+        .scalars()
+        .all()
+    )
+    for number, course in enumerate(past):
+        if announcements.announcement_for(course.id) is None:
+            item = announcements.ensure_announcement(course)
+            lead = 5 if number % 9 == 4 else 14  # a few went out late, as in real life
+            item.published_at = course.starts_at - timedelta(days=lead)
+            item.late = lead < announcements.STANDARD_DAYS
+        if db.session.execute(
+            select(Enrollment.id).where(Enrollment.course_id == course.id)
+        ).first():
+            continue
+        size = min(course.capacity, 8 + number % 7)
+        holders = [learners[(number * 3 + k) % len(learners)] for k in range(size)]
+        rows = [
+            Enrollment(course_id=course.id, learner_id=learner.id, status=EnrollmentStatus.ENROLLED)
+            for learner in holders
+        ]
+        db.session.add_all(rows)
+        course.seats_taken = len(rows)
+        db.session.commit()
+        for session in attendance.sessions_of(course.id):
+            marks = {
+                row.id: (
+                    AttendanceStatus.ABSENT
+                    if (row.id + session.id) % 11 == 0
+                    else AttendanceStatus.LATE
+                    if (row.id + session.id) % 7 == 0
+                    else AttendanceStatus.PRESENT
+                )
+                for row in rows
+            }
+            attendance.record_attendance(session, marks, by=staff)
+        attendance.close_course(course, by=staff)
+        summary.count("past courses with attendance")
+
+
+def _upcoming_enrolments(summary: SeedSummary, learners: list[User]) -> None:
+    upcoming = courses.upcoming_courses(limit=4)
+    for number, course in enumerate(upcoming):
+        taking = learners if course.title == WORKSHOP_TITLE else learners[number : number + 6]
+        for learner in taking:
+            if enrolment.find_enrollment(course.id, learner.id) is None:
+                enrolment.enroll(course, learner, by=learner)
+                summary.count("enrolments")
+
+
+def _subscribers(summary: SeedSummary) -> None:
+    for n in range(1, 6):
+        email = f"newsletter{n}@example.com"
+        if not db.session.execute(select(Subscriber.id).where(Subscriber.email == email)).first():
+            db.session.add(
+                Subscriber(email=email, token=secrets.token_urlsafe(32), confirmed_at=utcnow())
+            )
+            summary.count("newsletter subscribers")
+    db.session.commit()

@@ -270,6 +270,26 @@ def announcement_standard(
     return result
 
 
+def starting_soon_unannounced(*, now: datetime | None = None) -> list[Course]:
+    """Courses of any year that start within a week and have no announcement out."""
+    now = now or utcnow()
+    announced = exists().where(
+        Announcement.course_id == Course.id, Announcement.published_at.is_not(None)
+    )
+    return list(
+        db.session.execute(
+            select(Course)
+            .where(
+                Course.status == CourseStatus.PUBLISHED,
+                Course.starts_at > now,
+                Course.starts_at <= now + timedelta(days=STANDARD_DAYS),
+                ~announced,
+            )
+            .order_by(Course.starts_at)
+        ).scalars()
+    )
+
+
 # --- Newsletter subscribers ----------------------------------------------------------------
 
 

@@ -23,5 +23,6 @@ def dashboard():
         overviews=[services.year_overview(this_year), services.year_overview(this_year + 1)],
         announcement_rows=announcement_rows,
         announcement_summary=services.summarise_announcements(announcement_rows),
+        unannounced_soon=announcements.starting_soon_unannounced(),
         year=this_year,
     )

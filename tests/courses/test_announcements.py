@@ -154,7 +154,8 @@ def test_standard_two_flags_courses_starting_soon_without_announcement(client) -
 
     login(client, make_user(Role.STAFF).email)
     page = client.get("/staff/").get_data(as_text=True)
-    assert f'data-course="{soon.id}" data-state="overdue"' in page
+    assert f'data-unannounced="{soon.id}"' in page
+    assert f'data-unannounced="{later.id}"' not in page
     assert "임박 과정 미안내" in page
 
 
