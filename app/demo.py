@@ -472,7 +472,10 @@ def _workshop(summary: SeedSummary, today: date, teachers: list[User]) -> None:
     course = courses.create_course(
         courses.CourseDetails(
             title=WORKSHOP_TITLE,
-            summary="자율준수무역거래자 지정 기업의 실무자가 내부 감사 사례를 함께 검토하는 소규모 워크숍입니다.",
+            summary=(
+                "자율준수무역거래자 지정 기업의 실무자가 내부 감사 사례를 함께 검토하는 "
+                "소규모 워크숍입니다."
+            ),
             content="1교시 내부 감사 체크리스트 검토\n2교시 기업별 사례 발표와 토론",
             audience=Audience.PRACTITIONERS,
             size_focus=SizeFocus.ALL,
