@@ -87,6 +87,7 @@ def _import_models() -> None:
     import app.accounts.models
     import app.audit
     import app.outbox  # noqa: F401
+    import certificates.models  # noqa: F401
     import courses.models  # noqa: F401
 
 
@@ -104,9 +105,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import me_bp
     from app.main import bp as main_bp
     from app.staff.views import bp as staff_bp
+    from certificates.views import bp as certificates_bp
     from courses.views import bp as courses_bp
 
-    for blueprint in (main_bp, accounts_bp, me_bp, staff_bp, courses_bp):
+    for blueprint in (main_bp, accounts_bp, me_bp, staff_bp, courses_bp, certificates_bp):
         app.register_blueprint(blueprint)
 
 

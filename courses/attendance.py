@@ -15,6 +15,7 @@ from app import audit
 from app.accounts.models import Role, User
 from app.extensions import db
 from app.timeutil import local_to_utc, to_local, utcnow
+from certificates import services as certificates
 from courses.models import (
     Attendance,
     AttendanceStatus,
@@ -250,6 +251,7 @@ def close_course(course: Course, *, by: User, now: datetime | None = None) -> Co
             summary.not_completed + (not enrollment.completed),
         )
     course.closed_at = now
+    course.closed_by_id = by.id
     audit.record(
         "course.close",
         course,
@@ -259,6 +261,8 @@ def close_course(course: Course, *, by: User, now: datetime | None = None) -> Co
         total_hours=str(total),
     )
     db.session.commit()
+    # Without a survey to wait for, the certificates go out with the completion.
+    certificates.issue_for_course(course, by=by)
     return summary
 
 

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     DecimalField,
     EmailField,
@@ -100,6 +101,7 @@ class CourseForm(FlaskForm):
         ],
     )
     instructor_ids = SelectMultipleField(_l("Instructors"), coerce=int, validate_choice=True)
+    requires_survey = BooleanField(_l("The post-course survey opens the certificate"), default=True)
 
     def validate_ends_at(self, field: DateTimeLocalField) -> None:
         if self.starts_at.data and field.data and field.data <= self.starts_at.data:
@@ -121,6 +123,7 @@ class CourseForm(FlaskForm):
             capacity=self.capacity.data,
             fee=self.fee.data or 0,
             instructor_ids=list(self.instructor_ids.data or []),
+            requires_survey=bool(self.requires_survey.data),
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     LargeBinary,
@@ -150,8 +151,11 @@ class Course(db.Model):
     cancel_cutoff_days: Mapped[int] = mapped_column(default=3)
     #: Share of the session hours a learner must attend to complete the course, in percent.
     completion_threshold: Mapped[int] = mapped_column(default=80)
-    #: When staff closed the course and completion was recorded.
+    #: When staff closed the course and completion was recorded, and who did.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: Certificates wait for the learner's post-course survey when this is on.
+    requires_survey: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -323,6 +327,9 @@ class Enrollment(db.Model):
     completed: Mapped[bool | None]
     attended_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
     completion_override_reason: Mapped[str | None] = mapped_column(String(500))
+    #: The day the learner submitted the post-course survey. Only the fact and the day:
+    #: the answers are stored apart, with nothing that leads back to this row.
+    survey_answered_on: Mapped[date | None] = mapped_column(Date)
 
     course: Mapped[Course] = relationship(lazy="raise")
     learner: Mapped[User] = relationship(foreign_keys=[learner_id], lazy="raise")

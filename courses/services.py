@@ -61,6 +61,8 @@ class CourseDetails:
     capacity: int
     fee: int = 0
     instructor_ids: list[int] = field(default_factory=list)
+    #: The post-course survey opens the certificate (the charter's default).
+    requires_survey: bool = True
 
 
 @dataclass(frozen=True)
@@ -273,22 +275,15 @@ def check_details(details: CourseDetails) -> None:
         raise CourseError(_("Choose a date between 2000 and 2100."), "starts_at")
 
 
+#: What staff edit on the course form, besides the start and end (converted to local time).
+COURSE_FIELDS = (
+    "title", "summary", "content", "audience", "size_focus", "format",
+    "region", "venue", "hours", "capacity", "fee", "requires_survey",
+)  # fmt: skip
+
+
 def _apply(course: Course, details: CourseDetails) -> None:
-    for name in (
-        "title",
-        "summary",
-        "content",
-        "audience",
-        "size_focus",
-        "format",
-        "region",
-        "venue",
-        "starts_at",
-        "ends_at",
-        "hours",
-        "capacity",
-        "fee",
-    ):
+    for name in (*COURSE_FIELDS, "starts_at", "ends_at"):
         setattr(course, name, getattr(details, name))
     course.year = to_local(details.starts_at).year
     course.instructors = _load_instructors(details.instructor_ids)

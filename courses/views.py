@@ -155,22 +155,7 @@ def edit(course_id: int):
 def _form_data(course: Course):
     """The course as the form shows it: local wall-clock times, instructor ids."""
     return SimpleNamespace(
-        **{
-            name: getattr(course, name)
-            for name in (
-                "title",
-                "summary",
-                "content",
-                "audience",
-                "size_focus",
-                "format",
-                "region",
-                "venue",
-                "hours",
-                "capacity",
-                "fee",
-            )
-        },
+        **{name: getattr(course, name) for name in services.COURSE_FIELDS},
         starts_at=course.local_start.replace(tzinfo=None),
         ends_at=course.local_end.replace(tzinfo=None),
         instructor_ids=[user.id for user in course.instructors],

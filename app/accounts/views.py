@@ -162,6 +162,7 @@ me_bp = Blueprint("me", __name__, url_prefix="/me")
 @me_bp.route("/")
 @signed_in
 def home():
+    from certificates import services as certificates
     from courses import announcements, enrolment
     from courses.forms import CheckInForm, ConfirmForm
 
@@ -174,6 +175,7 @@ def home():
         else []
     )
     rows = enrolment.enrolments_of(user) if user.role == Role.LEARNER else []
+    mine = certificates.certificates_of(user) if user.role == Role.LEARNER else []
     now = utcnow()
     return render_template(
         "accounts/me.html",
@@ -182,6 +184,8 @@ def home():
         positions={e.id: enrolment.waiting_position(e) for e in rows},
         company_rows=company_rows,
         subscribed=announcements.is_subscribed(user.email),
+        certificates=mine,
+        certified={certificate.enrollment_id for certificate in mine},
         now=now,
         confirm_form=ConfirmForm(),
         checkin_form=CheckInForm(),

@@ -150,25 +150,9 @@ def test_raising_capacity_promotes_as_many_as_fit(client) -> None:
     for learner in waiting:
         enrolment.enroll(course, learner, by=learner)
     staff = make_user(Role.STAFF)
+    fields = {name: getattr(course, name) for name in services.COURSE_FIELDS}
     details = services.CourseDetails(
-        **{
-            name: getattr(course, name)
-            for name in (
-                "title",
-                "summary",
-                "content",
-                "audience",
-                "size_focus",
-                "format",
-                "region",
-                "venue",
-                "starts_at",
-                "ends_at",
-                "hours",
-                "fee",
-            )
-        },
-        capacity=3,
+        **{**fields, "capacity": 3}, starts_at=course.starts_at, ends_at=course.ends_at
     )
     services.update_course(services.get_course(course.id), details, by=staff)
     db.session.expire_all()

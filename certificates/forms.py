@@ -1,0 +1,16 @@
+"""Staff forms for certificates."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import Length
+
+from app.forms import NotBlank, strip_filter
+
+
+class CertificateReasonForm(FlaskForm):
+    reason = StringField(
+        _l("Reason"), filters=[strip_filter], validators=[NotBlank(), Length(max=300)]
+    )
