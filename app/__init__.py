@@ -89,6 +89,7 @@ def _import_models() -> None:
     import app.outbox  # noqa: F401
     import certificates.models  # noqa: F401
     import courses.models  # noqa: F401
+    import surveys.models  # noqa: F401
 
 
 def _select_locale() -> str:
@@ -107,8 +108,17 @@ def _register_blueprints(app: Flask) -> None:
     from app.staff.views import bp as staff_bp
     from certificates.views import bp as certificates_bp
     from courses.views import bp as courses_bp
+    from surveys.views import bp as surveys_bp
 
-    for blueprint in (main_bp, accounts_bp, me_bp, staff_bp, courses_bp, certificates_bp):
+    for blueprint in (
+        main_bp,
+        accounts_bp,
+        me_bp,
+        staff_bp,
+        courses_bp,
+        certificates_bp,
+        surveys_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

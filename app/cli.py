@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from app.accounts import services as accounts
 from app.accounts.models import Role
@@ -14,7 +15,7 @@ from app.vocabulary import CompanySize, Region
 def init_app(app: Flask) -> None:
     from app import outbox
 
-    for command in (create_user, seed_demo, announce_due, remind_due):
+    for command in (create_user, seed_demo, announce_due, remind_due, surveys_cli):
         app.cli.add_command(command)
     outbox.init_app(app)
 
@@ -98,3 +99,35 @@ def remind_due() -> None:
     from courses.enrolment import remind_due as run
 
     click.echo(f"Reminders queued: {run()}.")
+
+
+@click.group("surveys")
+def surveys_cli() -> None:
+    """Survey invitations."""
+
+
+@surveys_cli.command("invite-post-course")
+@click.option(
+    "--within-days", default=30, show_default=True, help="Courses that ended this recently."
+)
+@with_appcontext
+def invite_post_course(within_days: int) -> None:
+    """Invite the attendees of ended courses and remind them after 3 and 7 days (idempotent)."""
+    from surveys.services import invite_post_course as run
+
+    click.echo(f"Post-course surveys: {run(within_days=within_days)}.")
+
+
+@surveys_cli.command("invite-half-yearly")
+@click.option("--half", required=True, help="The half-year, e.g. 2027H1.")
+@with_appcontext
+def invite_half_yearly(half: str) -> None:
+    """Invite everyone who completed a course in the half-year, once per person (idempotent)."""
+    from surveys.services import SurveyError
+    from surveys.services import invite_half_yearly as run
+
+    try:
+        report = run(half.strip().upper())
+    except SurveyError as error:
+        raise click.BadParameter(error.message, param_hint="--half") from error
+    click.echo(f"Half-yearly survey {half}: {report}.")

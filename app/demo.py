@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -27,6 +28,8 @@ from courses.models import (
     SizeFocus,
     Subscriber,
 )
+from surveys import services as surveys
+from surveys.models import Invitation, QuestionType, SurveyKind
 
 DEMO_PASSWORD = "coursedesk-demo"
 
@@ -356,6 +359,7 @@ def seed(today: date | None = None) -> SeedSummary:
     _history(summary, year, learners, staff[0], today)
     _upcoming_enrolments(summary, learners)
     _subscribers(summary)
+    _survey_history(summary, year, today)
 
     summary.logins = [
         ("staff", STAFF[0][0]),
@@ -565,3 +569,82 @@ def _subscribers(summary: SeedSummary) -> None:
             )
             summary.count("newsletter subscribers")
     db.session.commit()
+
+
+#: How the demo's learners answer: most courses land in the 80s, a few below the target.
+COMMENTS = [
+    "사례 중심이라 실무에 바로 적용할 수 있었습니다.",
+    "판정 실습 시간이 조금 더 길었으면 좋겠습니다.",
+    "강사님 설명이 명확했습니다. 심화 과정도 열어 주세요.",
+    "교재가 최신 고시 개정 내용을 잘 반영하고 있었습니다.",
+    "온라인 접속이 가끔 끊겼습니다.",
+]
+
+
+def _survey_history(summary: SeedSummary, year: int, today: date) -> None:
+    """Post-course answers for the courses that ran, and the first half-year's survey."""
+    rng = random.Random(year)
+    template = surveys.current_template(SurveyKind.POST_COURSE)
+    closed = (
+        db.session.execute(
+            select(Course)
+            .where(Course.year == year, Course.closed_at.is_not(None))
+            .order_by(Course.id)
+        )
+        .scalars()
+        .all()
+    )
+    for number, course in enumerate(closed):
+        if surveys.invite_course(course, notify=False) == 0:
+            continue  # invited (and answered) on an earlier run
+        weak = number % 8 == 5  # a course that misses the 80-point target
+        for invitation in _open_invitations(course.id):
+            if rng.random() < 0.15:
+                continue  # some never answer
+            answers = {}
+            for question in template.questions:
+                if question.type == QuestionType.LIKERT:
+                    answers[question.id] = _likert(rng, weak)
+                elif question.type == QuestionType.MULTIPLE:
+                    answers[question.id] = rng.sample(
+                        range(1, len(question.options) + 1), k=rng.randint(0, 2)
+                    )
+                elif question.type == QuestionType.TEXT:
+                    answers[question.id] = rng.choice(COMMENTS) if rng.random() < 0.4 else ""
+            surveys.submit(invitation, answers)
+            summary.count("survey responses")
+    first_half = f"{year}H1"
+    if today.month >= 7 and surveys.invite_half_yearly(first_half).invited:
+        half_template = surveys.current_template(SurveyKind.HALF_YEARLY)
+        helpful, usage, comment = half_template.questions
+        for invitation in (
+            db.session.execute(
+                select(Invitation).where(
+                    Invitation.half == first_half, Invitation.answered_on.is_(None)
+                )
+            )
+            .scalars()
+            .all()
+        ):
+            if rng.random() < 0.3:
+                continue
+            surveys.submit(
+                invitation,
+                {helpful.id: _likert(rng, False), usage.id: rng.randint(1, 5), comment.id: ""},
+            )
+            summary.count("half-yearly responses")
+
+
+def _open_invitations(course_id: int) -> list[Invitation]:
+    return list(
+        db.session.execute(
+            select(Invitation)
+            .where(Invitation.course_id == course_id, Invitation.answered_on.is_(None))
+            .order_by(Invitation.id)
+        ).scalars()
+    )
+
+
+def _likert(rng: random.Random, weak: bool) -> int:
+    weights = (2, 6, 22, 40, 30) if weak else (0, 2, 8, 42, 48)
+    return rng.choices((1, 2, 3, 4, 5), weights=weights)[0]

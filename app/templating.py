@@ -10,7 +10,7 @@ from flask import Flask, current_app, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from markupsafe import Markup, escape
 
-from app.timeutil import local_today
+from app.timeutil import local_today, utcnow
 
 
 def local_datetime(value: datetime | None, pattern: str = "yyyy-MM-dd HH:mm") -> str:
@@ -76,7 +76,7 @@ def init_app(app: Flask) -> None:
         month_name=month_name,
     )
     app.jinja_env.globals.update(
-        url_with=url_with, format_date=format_date, now_local_date=local_today
+        url_with=url_with, format_date=format_date, now_local_date=local_today, now_utc=utcnow
     )
 
     @app.context_processor

@@ -165,6 +165,7 @@ def home():
     from certificates import services as certificates
     from courses import announcements, enrolment
     from courses.forms import CheckInForm, ConfirmForm
+    from surveys import services as surveys
 
     user = current_user._get_current_object()
     if user.role in (Role.STAFF, Role.INSTRUCTOR):
@@ -185,6 +186,7 @@ def home():
         company_rows=company_rows,
         subscribed=announcements.is_subscribed(user.email),
         certificates=mine,
+        surveys_due=surveys.surveys_due(user) if user.role == Role.LEARNER else [],
         certified={certificate.enrollment_id for certificate in mine},
         now=now,
         confirm_form=ConfirmForm(),

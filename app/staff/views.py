@@ -8,6 +8,7 @@ from app.access import staff_only
 from app.staff import services
 from app.timeutil import local_today
 from courses import announcements
+from surveys import services as surveys
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -24,5 +25,8 @@ def dashboard():
         announcement_rows=announcement_rows,
         announcement_summary=services.summarise_announcements(announcement_rows),
         unannounced_soon=announcements.starting_soon_unannounced(),
+        survey_kpis=surveys.kpis(this_year),
+        satisfaction_target=surveys.SATISFACTION_TARGET,
+        helpfulness_target=surveys.HELPFULNESS_TARGET,
         year=this_year,
     )

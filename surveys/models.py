@@ -1,0 +1,175 @@
+"""Survey templates, invitations and anonymous responses.
+
+Anonymity by design: an invitation knows whom it was sent to and, once answered, only the
+day. The response it produced holds no user, enrolment, invitation or token, has a random
+id and no timestamp, and its answers are keyed by that id alone; so nobody, staff
+included, can join answers back to a person. A post-course response carries its course,
+which is what course and instructor reports need.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.accounts.models import User
+from app.extensions import db, enum_type
+from app.timeutil import UTCDateTime, utcnow
+
+
+class SurveyKind(enum.StrEnum):
+    POST_COURSE = "post_course"
+    HALF_YEARLY = "half_yearly"
+
+    @property
+    def label(self) -> str:
+        return str(SURVEY_KIND_LABELS[self])
+
+
+SURVEY_KIND_LABELS = {
+    SurveyKind.POST_COURSE: _l("Post-course survey"),
+    SurveyKind.HALF_YEARLY: _l("Half-yearly on-the-job survey"),
+}
+
+
+class QuestionType(enum.StrEnum):
+    LIKERT = "likert"
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    TEXT = "text"
+
+    @property
+    def label(self) -> str:
+        return str(QUESTION_TYPE_LABELS[self])
+
+
+QUESTION_TYPE_LABELS = {
+    QuestionType.LIKERT: _l("5-point scale"),
+    QuestionType.SINGLE: _l("Single choice"),
+    QuestionType.MULTIPLE: _l("Multiple choice"),
+    QuestionType.TEXT: _l("Free text"),
+}
+
+
+class Metric(enum.StrEnum):
+    """The question a service-standard KPI is computed from."""
+
+    OVERALL = "overall"  # post-course: overall satisfaction, in points
+    HELPFULNESS = "helpfulness"  # half-yearly: share answering 4 or 5
+
+
+class SurveyTemplate(db.Model):
+    __tablename__ = "survey_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[SurveyKind] = mapped_column(enum_type(SurveyKind))
+    #: Editing a template that has responses creates the next version; responses keep theirs.
+    version: Mapped[int] = mapped_column(default=1)
+    is_current: Mapped[bool] = mapped_column(default=True)
+    title: Mapped[str] = mapped_column(String(200))
+    intro: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="template",
+        lazy="selectin",
+        order_by="Question.position",
+        cascade="all, delete-orphan",
+    )
+
+    __table_args__ = (UniqueConstraint("kind", "version", name="uq_survey_templates_kind_version"),)
+
+
+class Question(db.Model):
+    __tablename__ = "survey_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_templates.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    text: Mapped[str] = mapped_column(String(500))
+    type: Mapped[QuestionType] = mapped_column(enum_type(QuestionType))
+    required: Mapped[bool] = mapped_column(default=True)
+    #: The choices of a single or multiple choice question, in order.
+    options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    metric: Mapped[Metric | None] = mapped_column(enum_type(Metric))
+
+    template: Mapped[SurveyTemplate] = relationship(back_populates="questions", lazy="raise")
+
+
+class Invitation(db.Model):
+    """A personal survey link. It records whom it was sent to and, once used, only the day."""
+
+    __tablename__ = "survey_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[SurveyKind] = mapped_column(enum_type(SurveyKind))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: Post-course: the enrolment surveyed (its course is the response's course).
+    enrollment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrollments.id", ondelete="CASCADE"), unique=True
+    )
+    course_id: Mapped[int | None] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
+    #: Half-yearly: the half-year surveyed, e.g. "2027H1".
+    half: Mapped[str | None] = mapped_column(String(6))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: How many reminders went out (after 3 and after 7 days).
+    reminders_sent: Mapped[int] = mapped_column(default=0)
+    answered_on: Mapped[date | None] = mapped_column(Date)
+
+    learner: Mapped[User] = relationship(lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint("learner_id", "half", name="uq_survey_invitations_learner_half"),
+        Index("ix_survey_invitations_kind_answered", "kind", "answered_on"),
+    )
+
+
+def new_response_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Response(db.Model):
+    """One anonymous set of answers. No person, no token, no time; a random id."""
+
+    __tablename__ = "survey_responses"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_response_id)
+    template_id: Mapped[int] = mapped_column(ForeignKey("survey_templates.id"), index=True)
+    kind: Mapped[SurveyKind] = mapped_column(enum_type(SurveyKind))
+    course_id: Mapped[int | None] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
+    half: Mapped[str | None] = mapped_column(String(6), index=True)
+
+
+class Answer(db.Model):
+    """One answer; a multiple-choice question has a row per ticked choice.
+
+    Keyed by (response, question, choice) with no running number, so the storage order
+    tells nothing about who answered when.
+    """
+
+    __tablename__ = "survey_answers"
+
+    response_id: Mapped[str] = mapped_column(
+        ForeignKey("survey_responses.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_questions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    #: 0 for single-valued questions; the choice number (1-based) for multiple choice.
+    choice: Mapped[int] = mapped_column(primary_key=True, default=0)
+    #: The scale value (1-5) or the chosen option (1-based); None for free text.
+    value: Mapped[int | None]
+    text: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,329 @@
+"""Answering a survey, the satisfaction reports and the survey template editor."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from openpyxl import Workbook
+
+from app.access import public, roles, staff_only
+from app.accounts.models import Role, User
+from app.extensions import db, limiter
+from app.pdf import render_pdf
+from app.timeutil import local_today
+from courses import services as courses
+from surveys import charts, services
+from surveys.forms import TemplateForm, answer_form_class, answers_from
+from surveys.models import Metric, QuestionType, SurveyKind
+
+bp = Blueprint("surveys", __name__, url_prefix="/surveys")
+
+
+def _report_context() -> dict:
+    return {
+        "charts": charts,
+        "target_points": services.SATISFACTION_TARGET,
+        "target_share": services.HELPFULNESS_TARGET,
+        "Metric": Metric,
+        "QuestionType": QuestionType,
+    }
+
+
+def _pdf(template: str, filename: str, **context) -> Response:
+    pdf = render_pdf(
+        template, **context, **_report_context(), generated_on=local_today().isoformat()
+    )
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+# --- Answering ---------------------------------------------------------------------------
+
+
+@bp.route("/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit("30 per minute", methods=["POST"])
+def answer(token: str):
+    invitation = services.invitation_by_token(token)
+    if invitation is None:
+        return render_template(
+            "surveys/message.html", message=_("This survey link is not valid.")
+        ), 404
+    if invitation.answered_on is not None:
+        return render_template(
+            "surveys/message.html", message=_("This survey has already been answered. Thank you!")
+        ), 409
+    template = services.template_for(invitation)
+    course = courses.get_course(invitation.course_id) if invitation.course_id else None
+    form = answer_form_class(template)()
+    if form.validate_on_submit():
+        try:
+            services.submit(invitation, answers_from(form, template))
+        except services.AlreadyAnswered as error:
+            return render_template("surveys/message.html", message=error.message), 409
+        except services.SurveyError as error:
+            flash(error.message, "error")
+        else:
+            return render_template(
+                "surveys/thanks.html",
+                course=course,
+                certificate_next=invitation.enrollment_id is not None,
+            )
+    return render_template(
+        "surveys/answer.html", form=form, template=template, invitation=invitation, course=course
+    )
+
+
+# --- Reports -----------------------------------------------------------------------------
+
+
+def _year_or_404(year: int) -> int:
+    if not courses.valid_year(year):
+        abort(404)
+    return year
+
+
+@bp.route("/reports/")
+@staff_only
+def reports():
+    return redirect(url_for("surveys.year_report", year=local_today().year))
+
+
+def _year_context(year: int) -> dict:
+    start, end = services.year_bounds(year)
+    halves = {}
+    for part in ("H1", "H2"):
+        half_start, half_end = services.half_bounds(f"{year}{part}")
+        halves[part] = {
+            "satisfaction": services.period_result(half_start, half_end),
+            "helpfulness": services.half_yearly_result(f"{year}{part}"),
+        }
+    return {
+        "year": year,
+        "result": services.period_result(start, end),
+        "halves": halves,
+        "rows": services.course_scores(start, end),
+    }
+
+
+@bp.route("/reports/<int:year>")
+@staff_only
+def year_report(year: int):
+    return render_template(
+        "surveys/report_year.html", **_year_context(_year_or_404(year)), **_report_context()
+    )
+
+
+@bp.route("/reports/<int:year>.pdf")
+@staff_only
+def year_report_pdf(year: int):
+    return _pdf(
+        "surveys/report_year_pdf.html",
+        f"survey-report-{year}.pdf",
+        **_year_context(_year_or_404(year)),
+    )
+
+
+@bp.route("/reports/<int:year>/answers.<any(csv, xlsx):fmt>")
+@staff_only
+def raw_answers(year: int, fmt: str):
+    rows = services.raw_answers(_year_or_404(year))
+    header = [
+        _("Response"),
+        _("Survey"),
+        _("Course"),
+        _("Half-year"),
+        _("No."),
+        _("Question"),
+        _("Value"),
+        _("Text"),
+    ]
+    table = [
+        [
+            response_id,
+            SurveyKind(kind).label,
+            title or "",
+            half or "",
+            position,
+            text,
+            value,
+            answer_text or "",
+        ]
+        for response_id, kind, title, half, position, text, value, answer_text in rows
+    ]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(table)
+        data, mimetype = buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
+    else:
+        book = Workbook()
+        sheet = book.active
+        sheet.append(header)
+        for row in table:
+            sheet.append(row)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        data = buffer.getvalue()
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="survey-answers-{year}.{fmt}"'
+    return response
+
+
+def _course_for_report(course_id: int):
+    course = courses.get_course(course_id)
+    if course is None:
+        abort(404)
+    allowed = current_user.role == Role.STAFF or any(
+        u.id == current_user.id for u in course.instructors
+    )
+    if not allowed:
+        abort(403)
+    return course
+
+
+@bp.route("/reports/course/<int:course_id>")
+@roles(Role.INSTRUCTOR, Role.STAFF)
+def course_report(course_id: int):
+    course = _course_for_report(course_id)
+    return render_template(
+        "surveys/report_course.html",
+        course=course,
+        result=services.course_result(course.id),
+        **_report_context(),
+    )
+
+
+@bp.route("/reports/course/<int:course_id>.pdf")
+@roles(Role.INSTRUCTOR, Role.STAFF)
+def course_report_pdf(course_id: int):
+    course = _course_for_report(course_id)
+    return _pdf(
+        "surveys/report_course_pdf.html",
+        f"survey-course-{course.id}.pdf",
+        course=course,
+        result=services.course_result(course.id),
+    )
+
+
+@bp.route("/reports/course/<int:course_id>/pending")
+@staff_only
+def pending(course_id: int):
+    course = courses.get_course(course_id) or abort(404)
+    return render_template(
+        "surveys/pending.html", course=course, names=services.non_respondents(course.id)
+    )
+
+
+@bp.route("/reports/instructor/<int:user_id>")
+@roles(Role.INSTRUCTOR, Role.STAFF)
+def instructor_report(user_id: int):
+    if current_user.role != Role.STAFF and current_user.id != user_id:
+        abort(403)
+    instructor = db.session.get(User, user_id)
+    if instructor is None:
+        abort(404)
+    year = request.args.get("year", type=int) or local_today().year
+    start, end = services.year_bounds(_year_or_404(year))
+    return render_template(
+        "surveys/report_instructor.html",
+        instructor=instructor,
+        year=year,
+        result=services.instructor_result(user_id),
+        rows=services.course_scores(start, end, instructor_id=user_id),
+        **_report_context(),
+    )
+
+
+# --- Templates ---------------------------------------------------------------------------
+
+
+@bp.route("/templates/")
+@staff_only
+def templates():
+    return render_template(
+        "surveys/templates.html",
+        templates=[services.current_template(kind) for kind in SurveyKind],
+    )
+
+
+@bp.route("/templates/<any(post_course, half_yearly):kind>", methods=["GET", "POST"])
+@staff_only
+def edit_template(kind: str):
+    kind = SurveyKind(kind)
+    template = services.current_template(kind)
+    form = TemplateForm(obj=None if request.method == "POST" else _template_data(template))
+    metric = Metric.OVERALL if kind == SurveyKind.POST_COURSE else Metric.HELPFULNESS
+    for entry in form.questions:
+        entry.form.metric.choices = [("", "–"), (metric.value, _("Service-standard question"))]
+    if form.validate_on_submit():
+        try:
+            saved = services.save_template(
+                kind,
+                title=form.title.data,
+                intro=form.intro.data or "",
+                questions=_question_specs(form),
+                by=current_user._get_current_object(),
+            )
+        except services.SurveyError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("The survey has been saved (version %(n)d).", n=saved.version), "success")
+            return redirect(url_for("surveys.templates"))
+    return render_template(
+        "surveys/template_edit.html",
+        form=form,
+        template=template,
+        has_responses=services.has_responses(template),
+    )
+
+
+def _template_data(template):
+    from types import SimpleNamespace
+
+    rows = [
+        SimpleNamespace(
+            text=q.text,
+            type=q.type.value,
+            required=q.required,
+            options=" | ".join(q.options),
+            metric=q.metric.value if q.metric else "",
+        )
+        for q in template.questions
+    ]
+    rows.append(SimpleNamespace(text="", type="likert", required=False, options="", metric=""))
+    return SimpleNamespace(title=template.title, intro=template.intro, questions=rows)
+
+
+def _question_specs(form: TemplateForm) -> list[services.QuestionSpec]:
+    specs = []
+    for entry in form.questions:
+        data = entry.form
+        if not data.text.data:
+            continue  # an empty row removes the question
+        specs.append(
+            services.QuestionSpec(
+                text=data.text.data,
+                type=QuestionType(data.type.data),
+                required=bool(data.required.data),
+                options=[o.strip() for o in (data.options.data or "").split("|") if o.strip()],
+                metric=Metric(data.metric.data) if data.metric.data else None,
+            )
+        )
+    return specs
