@@ -90,6 +90,7 @@ def _import_models() -> None:
     import certificates.models  # noqa: F401
     import courses.models  # noqa: F401
     import surveys.models  # noqa: F401
+    import visits.models  # noqa: F401
 
 
 def _select_locale() -> str:
@@ -109,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from certificates.views import bp as certificates_bp
     from courses.views import bp as courses_bp
     from surveys.views import bp as surveys_bp
+    from visits.views import bp as visits_bp
 
     for blueprint in (
         main_bp,
@@ -118,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
         courses_bp,
         certificates_bp,
         surveys_bp,
+        visits_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -15,7 +15,7 @@ from app.vocabulary import CompanySize, Region
 def init_app(app: Flask) -> None:
     from app import outbox
 
-    for command in (create_user, seed_demo, announce_due, remind_due, surveys_cli):
+    for command in (create_user, seed_demo, announce_due, remind_due, surveys_cli, visits_cli):
         app.cli.add_command(command)
     outbox.init_app(app)
 
@@ -131,3 +131,17 @@ def invite_half_yearly(half: str) -> None:
     except SurveyError as error:
         raise click.BadParameter(error.message, param_hint="--half") from error
     click.echo(f"Half-yearly survey {half}: {report}.")
+
+
+@click.group("visits")
+def visits_cli() -> None:
+    """Custom on-site training requests."""
+
+
+@visits_cli.command("lapse-due")
+@with_appcontext
+def lapse_due() -> None:
+    """Lapse requests whose sign-up deadline passed below the threshold (idempotent)."""
+    from visits.services import lapse_due as run
+
+    click.echo(f"On-site requests lapsed: {run()}.")

@@ -53,6 +53,10 @@ def from_environment() -> dict[str, Any]:
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
         #: Announcements go out this many days before a course starts (the charter demands 7+).
         "ANNOUNCE_DAYS_BEFORE": int(os.environ.get("ANNOUNCE_DAYS_BEFORE", "14")),
+        #: Custom on-site training: sign-ups needed, days to gather them, first-response SLA.
+        "ONSITE_THRESHOLD": int(os.environ.get("ONSITE_THRESHOLD", "10")),
+        "ONSITE_SIGNUP_DAYS": int(os.environ.get("ONSITE_SIGNUP_DAYS", "21")),
+        "ONSITE_SLA_WORKING_DAYS": int(os.environ.get("ONSITE_SLA_WORKING_DAYS", "2")),
         "INSTITUTE_NAME": os.environ.get("INSTITUTE_NAME", "전략물자관리원 교육센터"),
         # Session cookies: HttpOnly, SameSite=Lax, Secure over HTTPS (see SessionInterface).
         "SESSION_COOKIE_HTTPONLY": True,

@@ -30,6 +30,7 @@ from courses.models import (
 )
 from surveys import services as surveys
 from surveys.models import Invitation, QuestionType, SurveyKind
+from visits import services as visits
 
 DEMO_PASSWORD = "coursedesk-demo"
 
@@ -360,6 +361,7 @@ def seed(today: date | None = None) -> SeedSummary:
     _upcoming_enrolments(summary, learners)
     _subscribers(summary)
     _survey_history(summary, year, today)
+    _onsite_requests(summary, companies)
 
     summary.logins = [
         ("staff", STAFF[0][0]),
@@ -648,3 +650,58 @@ def _open_invitations(course_id: int) -> list[Invitation]:
 def _likert(rng: random.Random, weak: bool) -> int:
     weights = (2, 6, 22, 40, 30) if weak else (0, 2, 8, 42, 48)
     return rng.choices((1, 2, 3, 4, 5), weights=weights)[0]
+
+
+ONSITE_DEMO = [
+    # (company index, title, confirmed sign-ups, submit?)
+    (0, "연구소 대상 전략물자 판정 실무", 7, False),
+    (1, "화학물질 상황허가와 CP 운영 실무", 12, True),
+]
+
+
+def _onsite_requests(summary: SeedSummary, companies: list[Company]) -> None:
+    """One request still gathering sign-ups (7 / 10), one submitted and waiting for staff."""
+    for index, title, confirmed, submit in ONSITE_DEMO:
+        company = companies[index]
+        if visits.requests_of(company.id):
+            continue
+        contact = (
+            db.session.execute(
+                select(User).where(User.company_id == company.id, User.role == Role.COMPANY)
+            )
+            .scalars()
+            .first()
+        )
+        request = visits.create_request(
+            visits.RequestDetails(
+                title=title,
+                content=(
+                    "자사 제품 사례로 실습하는 방식을 원합니다. "
+                    "신규 담당자가 많아 기초부터 다뤄 주세요."
+                ),
+                topics=["전략물자 판정 실무"],
+                preferred_dates=["다음 달 둘째 주 수요일", "다음 달 셋째 주 목요일"],
+                address=f"{company.name} 본사 대회의실",
+                region=company.region,
+                audience=Audience.PRACTITIONERS,
+                expected_headcount=15,
+                venue_capacity=30,
+                contact_name=contact.name,
+                contact_phone="02-555-0100",
+                contact_email=contact.email,
+            ),
+            by=contact,
+        )
+        visits.open_signups(request, by=contact)
+        for n in range(confirmed):
+            signup = visits.sign_up(
+                request,
+                name=f"{company.name} 직원{n + 1}",
+                email=f"staff{n + 1}@{company.business_number}.example.com",
+                department="연구소" if n % 2 else "수출관리팀",
+                user=None,
+            )
+            visits.confirm_signup(signup.confirm_token)
+        if submit:
+            visits.submit(request, by=contact)
+        summary.count("on-site requests")

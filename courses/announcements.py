@@ -29,7 +29,6 @@ from app.timeutil import local_today, to_local, utcnow
 from courses.models import (
     Announcement,
     Course,
-    CourseStatus,
     Subscriber,
     course_instructors,
 )
@@ -149,7 +148,7 @@ def due_courses(now: datetime | None = None) -> list[Course]:
     )
     candidates = db.session.execute(
         select(Course)
-        .where(Course.status == CourseStatus.PUBLISHED, Course.starts_at > now, ~announced)
+        .where(Course.is_public, Course.starts_at > now, ~announced)
         .order_by(Course.starts_at)
     ).scalars()
     return [course for course in candidates if announcement_date(course) <= today]
@@ -250,7 +249,7 @@ def announcement_standard(
     rows = db.session.execute(
         select(Course, Announcement.published_at)
         .outerjoin(Announcement, Announcement.course_id == Course.id)
-        .where(Course.year == year, Course.status == CourseStatus.PUBLISHED)
+        .where(Course.year == year, Course.is_public)
         .order_by(Course.starts_at)
     ).all()
     result = []
@@ -280,7 +279,7 @@ def starting_soon_unannounced(*, now: datetime | None = None) -> list[Course]:
         db.session.execute(
             select(Course)
             .where(
-                Course.status == CourseStatus.PUBLISHED,
+                Course.is_public,
                 Course.starts_at > now,
                 Course.starts_at <= now + timedelta(days=STANDARD_DAYS),
                 ~announced,

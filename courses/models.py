@@ -156,6 +156,12 @@ class Course(db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: Certificates wait for the learner's post-course survey when this is on.
     requires_survey: Mapped[bool] = mapped_column(default=True)
+    #: A company's own on-site course: not in the public catalog, calendar or feeds.
+    private: Mapped[bool] = mapped_column(default=False)
+    #: The company a private on-site course is for; its contacts may see the course.
+    private_company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -183,8 +189,13 @@ class Course(db.Model):
 
     @hybrid_property
     def is_public(self) -> bool:
-        """Shown to the public: published (a cancelled course keeps its page but not its seats)."""
-        return self.status == CourseStatus.PUBLISHED
+        """Listed for the public: published and not a company's private on-site course."""
+        return (self.status == CourseStatus.PUBLISHED) & ~self.private
+
+    @is_public.inplace.expression
+    @classmethod
+    def _is_public_expression(cls):
+        return (cls.status == CourseStatus.PUBLISHED) & cls.private.is_(False)
 
     @property
     def seats_left(self) -> int:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, true
 from sqlalchemy.orm import selectinload
 
 from app import audit
@@ -110,12 +110,29 @@ def get_course(course_id: int, *, with_instructors: bool = True) -> Course | Non
 
 
 def can_see_course(course: Course, user: Any) -> bool:
-    """The public sees published and cancelled courses; drafts only staff and their instructors."""
-    if course.status != CourseStatus.DRAFT:
+    """The public sees published and cancelled courses; drafts only staff and their
+    instructors; a private on-site course its company's people too."""
+    if course.status != CourseStatus.DRAFT and not course.private:
         return True
     if not user.is_authenticated:
         return False
-    return user.role == Role.STAFF or user in course.instructors
+    if user.role == Role.STAFF or user in course.instructors:
+        return True
+    return course.private and course.status != CourseStatus.DRAFT and _belongs_to(course, user)
+
+
+def _belongs_to(course: Course, user: Any) -> bool:
+    """The user is enrolled in the private course, or a contact of the company it is for."""
+    from courses.models import Enrollment
+
+    enrolled = db.session.execute(
+        select(Enrollment.id).where(
+            Enrollment.course_id == course.id, Enrollment.learner_id == user.id
+        )
+    ).first()
+    return enrolled is not None or (
+        user.company_id is not None and user.company_id == course.private_company_id
+    )
 
 
 def can_manage_materials(course: Course, user: Any) -> bool:
@@ -123,11 +140,16 @@ def can_manage_materials(course: Course, user: Any) -> bool:
 
 
 def find_courses(
-    filters: CourseFilter, *, statuses: tuple[CourseStatus, ...] = (CourseStatus.PUBLISHED,)
+    filters: CourseFilter,
+    *,
+    statuses: tuple[CourseStatus, ...] = (CourseStatus.PUBLISHED,),
+    include_private: bool = False,
 ) -> list[Course]:
+    """Courses matching the filters; companies' private on-site courses only when asked."""
     query = (
         select(Course)
         .where(Course.status.in_(statuses))
+        .where(true() if include_private else Course.private.is_(False))
         .options(selectinload(Course.instructors))
         .order_by(Course.starts_at, Course.id)
     )
@@ -420,3 +442,12 @@ def get_material(material_id: int) -> Material | None:
         .where(Material.id == material_id)
         .options(selectinload(Material.course).selectinload(Course.instructors))
     ).scalar_one_or_none()
+
+
+def catalog_subjects() -> list[str]:
+    """The distinct titles of public courses: the subjects a company can ask for."""
+    return list(
+        db.session.execute(
+            select(Course.title).where(Course.private.is_(False)).distinct().order_by(Course.title)
+        ).scalars()
+    )

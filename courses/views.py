@@ -115,7 +115,7 @@ def my_teaching():
 def manage():
     form = CourseFilterForm(formdata=request.args)
     filters = form.to_filter()
-    courses = services.find_courses(filters, statuses=ALL_STATUSES)
+    courses = services.find_courses(filters, statuses=ALL_STATUSES, include_private=True)
     return render_template("courses/manage.html", form=form, courses=courses)
 
 

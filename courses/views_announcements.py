@@ -103,7 +103,9 @@ def publish_announcement(course_id: int):
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if course.status != CourseStatus.PUBLISHED:
+    if course.private:
+        flash(_("A company's own on-site course is not announced publicly."), "error")
+    elif course.status != CourseStatus.PUBLISHED:
         flash(_("Publish the course before announcing it."), "error")
     elif announcements.announce(course):
         db.session.commit()

@@ -9,6 +9,7 @@ from app.staff import services
 from app.timeutil import local_today
 from courses import announcements
 from surveys import services as surveys
+from visits import services as visits
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -26,6 +27,7 @@ def dashboard():
         announcement_summary=services.summarise_announcements(announcement_rows),
         unannounced_soon=announcements.starting_soon_unannounced(),
         survey_kpis=surveys.kpis(this_year),
+        onsite=visits.onsite_standard(this_year),
         satisfaction_target=surveys.SATISFACTION_TARGET,
         helpfulness_target=surveys.HELPFULNESS_TARGET,
         year=this_year,

@@ -1,0 +1,215 @@
+"""Forms for on-site training requests."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import Email, Length, NumberRange, Optional, ValidationError
+
+from app.forms import NotBlank, strip_filter
+from app.timeutil import local_to_utc
+from app.vocabulary import REGION_LABELS, Region, choices
+from courses.models import AUDIENCE_LABELS, Audience
+from visits.services import RequestDetails, Schedule
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class OnsiteRequestForm(FlaskForm):
+    title = StringField(
+        _l("Training title"),
+        filters=[strip_filter],
+        validators=[NotBlank(), Length(max=200)],
+        description=_l("e.g. Classification practice for our R&D team"),
+    )
+    topics = CheckboxesField(_l("Topics from our courses"), validate_choice=True)
+    content = TextAreaField(
+        _l("What should the training cover?"),
+        filters=[strip_filter],
+        validators=[NotBlank(), Length(max=5000)],
+    )
+    date_1 = StringField(
+        _l("Preferred date 1"),
+        filters=[strip_filter],
+        validators=[NotBlank(), Length(max=100)],
+        description=_l("A date or a period, e.g. 2027-04-14 or mid-April"),
+    )
+    date_2 = StringField(
+        _l("Preferred date 2"), filters=[strip_filter], validators=[NotBlank(), Length(max=100)]
+    )
+    date_3 = StringField(
+        _l("Preferred date 3"), filters=[strip_filter], validators=[Optional(), Length(max=100)]
+    )
+    address = StringField(
+        _l("Address of the venue"), filters=[strip_filter], validators=[NotBlank(), Length(max=300)]
+    )
+    region = SelectField(_l("Region"), choices=choices(REGION_LABELS))
+    audience = SelectField(_l("Audience"), choices=choices(AUDIENCE_LABELS))
+    expected_headcount = IntegerField(
+        _l("Expected participants"),
+        validators=[
+            NotBlank(_l("Enter the expected number of participants.")),
+            NumberRange(min=1, max=1000, message=_l("Between 1 and 1,000.")),
+        ],
+    )
+    venue_capacity = IntegerField(
+        _l("Seats at the venue"),
+        validators=[Optional(), NumberRange(min=1, max=1000, message=_l("Between 1 and 1,000."))],
+        description=_l("Sign-ups stop when the venue is full."),
+    )
+    contact_name = StringField(
+        _l("Contact person"), filters=[strip_filter], validators=[NotBlank(), Length(max=100)]
+    )
+    contact_phone = StringField(
+        _l("Phone"), filters=[strip_filter], validators=[NotBlank(), Length(max=30)]
+    )
+    contact_email = EmailField(
+        _l("E-mail"),
+        filters=[strip_filter],
+        validators=[NotBlank(), Email(message=_l("Enter a valid e-mail address."))],
+    )
+    notes = TextAreaField(
+        _l("Notes"), filters=[strip_filter], validators=[Optional(), Length(max=2000)]
+    )
+
+    def details(self) -> RequestDetails:
+        return RequestDetails(
+            title=self.title.data,
+            content=self.content.data,
+            topics=list(self.topics.data or []),
+            preferred_dates=[
+                self.date_1.data or "",
+                self.date_2.data or "",
+                self.date_3.data or "",
+            ],
+            address=self.address.data,
+            region=Region(self.region.data),
+            audience=Audience(self.audience.data),
+            expected_headcount=self.expected_headcount.data,
+            venue_capacity=self.venue_capacity.data,
+            contact_name=self.contact_name.data,
+            contact_phone=self.contact_phone.data,
+            contact_email=self.contact_email.data,
+            notes=self.notes.data or "",
+        )
+
+
+class SignupForm(FlaskForm):
+    name = StringField(_l("Name"), filters=[strip_filter], validators=[NotBlank(), Length(max=100)])
+    email = EmailField(
+        _l("E-mail"),
+        filters=[strip_filter],
+        validators=[
+            NotBlank(),
+            Email(message=_l("Enter a valid e-mail address.")),
+            Length(max=254),
+        ],
+    )
+    department = StringField(
+        _l("Department"), filters=[strip_filter], validators=[Optional(), Length(max=100)]
+    )
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason"), filters=[strip_filter], validators=[NotBlank(), Length(max=500)]
+    )
+
+
+class ExtendForm(FlaskForm):
+    deadline = DateField(_l("New sign-up deadline"), validators=[NotBlank(_l("Choose a date."))])
+
+
+class ScheduleForm(FlaskForm):
+    title = StringField(
+        _l("Course title"), filters=[strip_filter], validators=[NotBlank(), Length(max=200)]
+    )
+    content = TextAreaField(
+        _l("Content and curriculum"), filters=[strip_filter], validators=[NotBlank()]
+    )
+    starts_at = DateTimeLocalField(
+        _l("Starts"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[NotBlank(_l("Enter a valid start date and time."))],
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[NotBlank(_l("Enter a valid end date and time."))],
+    )
+    hours = DecimalField(
+        _l("Total hours"),
+        places=1,
+        validators=[
+            NotBlank(_l("Enter the total hours.")),
+            NumberRange(
+                min=Decimal("0.5"), max=Decimal("999"), message=_l("Between 0.5 and 999 hours.")
+            ),
+        ],
+    )
+    instructor_ids = SelectMultipleField(_l("Instructors"), coerce=int, validate_choice=True)
+
+    def validate_ends_at(self, field) -> None:
+        if self.starts_at.data and field.data and field.data <= self.starts_at.data:
+            raise ValidationError(str(_l("The course must end after it starts.")))
+
+    def plan(self) -> Schedule:
+        return Schedule(
+            starts_at=local_to_utc(self.starts_at.data),
+            ends_at=local_to_utc(self.ends_at.data),
+            hours=self.hours.data,
+            instructor_ids=list(self.instructor_ids.data or []),
+            title=self.title.data,
+            content=self.content.data,
+        )
+
+
+class QuoteForm(FlaskForm):
+    item_1 = StringField(
+        _l("Item"), filters=[strip_filter], validators=[NotBlank(), Length(max=200)]
+    )
+    amount_1 = IntegerField(
+        _l("Amount (KRW)"),
+        validators=[
+            NotBlank(_l("Enter an amount.")),
+            NumberRange(min=0, message=_l("The amount cannot be negative.")),
+        ],
+    )
+    item_2 = StringField(
+        _l("Item"), filters=[strip_filter], validators=[Optional(), Length(max=200)]
+    )
+    amount_2 = IntegerField(
+        _l("Amount (KRW)"),
+        validators=[Optional(), NumberRange(min=0, message=_l("The amount cannot be negative."))],
+    )
+    item_3 = StringField(
+        _l("Item"), filters=[strip_filter], validators=[Optional(), Length(max=200)]
+    )
+    amount_3 = IntegerField(
+        _l("Amount (KRW)"),
+        validators=[Optional(), NumberRange(min=0, message=_l("The amount cannot be negative."))],
+    )
+
+    def items(self) -> list[tuple[str, int]]:
+        return [
+            (self[f"item_{n}"].data or "", self[f"amount_{n}"].data or 0)
+            for n in (1, 2, 3)
+            if self[f"item_{n}"].data
+        ]
