@@ -28,9 +28,12 @@ from courses.models import (
     SizeFocus,
     Subscriber,
 )
+from surveys import meetings
 from surveys import services as surveys
 from surveys.models import Invitation, QuestionType, SurveyKind
+from visits import mentoring
 from visits import services as visits
+from visits.models import ChecklistStatus, CpStatus, MentoringCase, MentoringNeed
 
 DEMO_PASSWORD = "coursedesk-demo"
 
@@ -362,6 +365,7 @@ def seed(today: date | None = None) -> SeedSummary:
     _subscribers(summary)
     _survey_history(summary, year, today)
     _onsite_requests(summary, companies)
+    _mentoring_and_meetings(summary, companies, teachers, staff[0], today)
 
     summary.logins = [
         ("staff", STAFF[0][0]),
@@ -705,3 +709,77 @@ def _onsite_requests(summary: SeedSummary, companies: list[Company]) -> None:
         if submit:
             visits.submit(request, by=contact)
         summary.count("on-site requests")
+
+
+def _mentoring_and_meetings(
+    summary: SeedSummary, companies: list[Company], teachers: list[User], staff: User, today: date
+) -> None:
+    """A CP mentoring case under way, and the year's instructor meetings."""
+    company = companies[2]
+    if not db.session.execute(
+        select(MentoringCase.id).where(MentoringCase.company_id == company.id)
+    ).first():
+        contact = (
+            db.session.execute(
+                select(User).where(User.company_id == company.id, User.role == Role.COMPANY)
+            )
+            .scalars()
+            .first()
+        )
+        case = mentoring.apply(
+            mentoring.Application(
+                cp_status=CpStatus.BUILDING,
+                needs=[MentoringNeed.CRITERIA, MentoringNeed.SYSTEM],
+                preferred_dates="화·목요일 오후",
+                contact_name=contact.name,
+                contact_phone="042-555-0100",
+                contact_email=contact.email,
+            ),
+            by=contact,
+        )
+        mentoring.assign(case, teachers[3], by=staff)
+        mentoring.log_visit(
+            case,
+            visited_on=today - timedelta(days=21),
+            attendees="대표이사, 수출관리팀장, 연구소장",
+            topics="자율준수 방침과 조직 구성 현황 점검\n전략물자 판정 절차 검토",
+            findings="판정 결과를 기록하는 대장이 없고 거래 심사 기준이 문서화되어 있지 않음",
+            actions=[
+                ("판정 대장 양식 도입", today - timedelta(days=2)),
+                ("거래 심사 체크리스트 초안 작성", today + timedelta(days=20)),
+            ],
+            by=teachers[3],
+        )
+        rows = mentoring.checklist(case)
+        mentoring.update_checklist(
+            case,
+            {
+                rows[0][0].id: (ChecklistStatus.DONE, "방침 공표 완료"),
+                rows[1][0].id: (ChecklistStatus.IN_PROGRESS, "담당 조직 신설 예정"),
+                rows[2][0].id: (ChecklistStatus.IN_PROGRESS, ""),
+            },
+            by=teachers[3],
+        )
+        summary.count("mentoring cases")
+    if not meetings.all_meetings():
+        meetings.save(
+            meetings.MeetingRecord(
+                held_on=date(today.year, 6, 24),
+                title=f"{today.year}년 상반기 강사 간담회",
+                attendee_ids=[teacher.id for teacher in teachers] + [staff.id],
+                agenda="상반기 과정 만족도 결과 공유\n판정 실습 교재 개정",
+                minutes="실습 시간이 부족하다는 의견이 많아 실습 비중을 늘리기로 함",
+                decisions="판정 실무 과정의 실습 비중을 50%로 확대",
+            ),
+            by=staff,
+        )
+        meetings.save(
+            meetings.MeetingRecord(
+                held_on=date(today.year, 12, 18),
+                title=f"{today.year}년 하반기 강사 간담회",
+                attendee_ids=[teacher.id for teacher in teachers] + [staff.id],
+                agenda="하반기 만족도 결과와 내년 교육일정 검토",
+            ),
+            by=staff,
+        )
+        summary.count("instructor meetings")

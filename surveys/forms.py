@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     FieldList,
     FormField,
     RadioField,
@@ -93,3 +94,19 @@ class TemplateForm(FlaskForm):
     )
     intro = TextAreaField(_l("Introduction"), filters=[strip_filter], validators=[Optional()])
     questions = FieldList(FormField(QuestionForm), min_entries=1)
+
+
+class MeetingForm(FlaskForm):
+    held_on = DateField(_l("Date"), validators=[InputRequired(_l("Choose a date."))])
+    title = StringField(
+        _l("Title"), filters=[strip_filter], validators=[NotBlank(), Length(max=200)]
+    )
+    attendee_ids = SelectMultipleField(
+        _l("Attending instructors and staff"), coerce=int, validate_choice=True
+    )
+    other_attendees = StringField(
+        _l("Other attendees"), filters=[strip_filter], validators=[Optional(), Length(max=500)]
+    )
+    agenda = TextAreaField(_l("Agenda"), filters=[strip_filter], validators=[Optional()])
+    minutes = TextAreaField(_l("Minutes"), filters=[strip_filter], validators=[Optional()])
+    decisions = TextAreaField(_l("Decisions"), filters=[strip_filter], validators=[Optional()])

@@ -173,3 +173,23 @@ class Answer(db.Model):
     #: The scale value (1-5) or the chosen option (1-based); None for free text.
     value: Mapped[int | None]
     text: Mapped[str | None] = mapped_column(Text)
+
+
+class InstructorMeeting(db.Model):
+    """An instructor meeting (강사 간담회, standard 6), fed by the learners' feedback."""
+
+    __tablename__ = "instructor_meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    held_on: Mapped[date] = mapped_column(Date, index=True)
+    #: The half-year the meeting belongs to, e.g. "2027H1".
+    half: Mapped[str] = mapped_column(String(6))
+    title: Mapped[str] = mapped_column(String(200))
+    #: Instructors and staff who attend (user ids), and anybody else by name.
+    attendee_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    other_attendees: Mapped[str] = mapped_column(String(500), default="")
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    minutes: Mapped[str] = mapped_column(Text, default="")
+    decisions: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

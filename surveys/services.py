@@ -645,14 +645,20 @@ def half_yearly_result(half: str) -> SurveyResult:
     return survey_result(SurveyKind.HALF_YEARLY, Response.half == half, Invitation.half == half)
 
 
-def instructor_result(instructor_id: int, *, since: datetime | None = None) -> SurveyResult:
+def instructor_result(
+    instructor_id: int, *, since: datetime | None = None, until: datetime | None = None
+) -> SurveyResult:
+    """Post-course results of the instructor's courses (those that ended in [since, until))."""
     taught = select(course_instructors.c.course_id).where(
         course_instructors.c.user_id == instructor_id
     )
-    if since is not None:
-        taught = taught.where(
-            course_instructors.c.course_id.in_(select(Course.id).where(Course.ends_at >= since))
-        )
+    if since is not None or until is not None:
+        ended = select(Course.id)
+        if since is not None:
+            ended = ended.where(Course.ends_at >= since)
+        if until is not None:
+            ended = ended.where(Course.ends_at < until)
+        taught = taught.where(course_instructors.c.course_id.in_(ended))
     return survey_result(
         SurveyKind.POST_COURSE, Response.course_id.in_(taught), Invitation.course_id.in_(taught)
     )

@@ -25,9 +25,9 @@ from app.extensions import db, limiter
 from app.pdf import render_pdf
 from app.timeutil import local_today
 from courses import services as courses
-from surveys import charts, services
-from surveys.forms import TemplateForm, answer_form_class, answers_from
-from surveys.models import Metric, QuestionType, SurveyKind
+from surveys import charts, meetings, services
+from surveys.forms import MeetingForm, TemplateForm, answer_form_class, answers_from
+from surveys.models import InstructorMeeting, Metric, QuestionType, SurveyKind
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 
@@ -327,3 +327,131 @@ def _question_specs(form: TemplateForm) -> list[services.QuestionSpec]:
             )
         )
     return specs
+
+
+# --- Instructor meetings -------------------------------------------------------------------
+
+
+def _meeting_or_404(meeting_id: int):
+    meeting = db.session.get(InstructorMeeting, meeting_id)
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+def _meeting_form(meeting=None) -> MeetingForm:
+    form = MeetingForm(obj=meeting)
+    people = db.session.execute(
+        db.select(User).where(User.role.in_([Role.INSTRUCTOR, Role.STAFF])).order_by(User.name)
+    ).scalars()
+    form.attendee_ids.choices = [(user.id, user.name) for user in people]
+    return form
+
+
+@bp.route("/meetings/")
+@roles(Role.INSTRUCTOR, Role.STAFF)
+def meetings_list():
+    return render_template(
+        "surveys/meetings.html",
+        meetings=meetings.all_meetings(),
+        standard=meetings.meeting_standard(local_today().year),
+        target=meetings.MEETINGS_PER_YEAR,
+    )
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+@staff_only
+def meeting_new():
+    return _meeting_edit(None)
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@staff_only
+def meeting_edit(meeting_id: int):
+    return _meeting_edit(_meeting_or_404(meeting_id))
+
+
+def _meeting_edit(meeting):
+    form = _meeting_form(meeting)
+    if form.validate_on_submit():
+        record = meetings.MeetingRecord(
+            held_on=form.held_on.data,
+            title=form.title.data,
+            attendee_ids=list(form.attendee_ids.data or []),
+            other_attendees=form.other_attendees.data or "",
+            agenda=form.agenda.data or "",
+            minutes=form.minutes.data or "",
+            decisions=form.decisions.data or "",
+        )
+        try:
+            saved = meetings.save(record, by=current_user._get_current_object(), meeting=meeting)
+        except meetings.MeetingError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("The meeting has been saved."), "success")
+            return redirect(url_for("surveys.meeting_detail", meeting_id=saved.id))
+    return render_template("surveys/meeting_form.html", form=form, meeting=meeting)
+
+
+@bp.route("/meetings/<int:meeting_id>")
+@roles(Role.INSTRUCTOR, Role.STAFF)
+def meeting_detail(meeting_id: int):
+    """Staff see every instructor's pack; an instructor only their own."""
+    meeting = _meeting_or_404(meeting_id)
+    if current_user.role == Role.STAFF:
+        packs = meetings.packs(meeting)
+    else:
+        packs = [meetings.pack_for(meeting, current_user._get_current_object())]
+    start, end = meetings.period(meeting)
+    attendees = (
+        db.session.execute(db.select(User).where(User.id.in_(meeting.attendee_ids or [0])))
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "surveys/meeting.html",
+        meeting=meeting,
+        packs=packs,
+        start=start,
+        end=end,
+        attendees=attendees,
+        **_report_context(),
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>/pack.pdf")
+@roles(Role.INSTRUCTOR, Role.STAFF)
+def meeting_pack_pdf(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    if current_user.role == Role.STAFF:
+        packs = meetings.packs(meeting)
+    else:
+        packs = [meetings.pack_for(meeting, current_user._get_current_object())]
+    start, end = meetings.period(meeting)
+    return _pdf(
+        "surveys/meeting_pack_pdf.html",
+        f"meeting-{meeting.id}-pack.pdf",
+        meeting=meeting,
+        packs=packs,
+        start=start,
+        end=end,
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>/pack/<int:instructor_id>")
+@roles(Role.INSTRUCTOR, Role.STAFF)
+def meeting_pack(meeting_id: int, instructor_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    if current_user.role != Role.STAFF and current_user.id != instructor_id:
+        abort(403)
+    instructor = db.session.get(User, instructor_id) or abort(404)
+    start, end = meetings.period(meeting)
+    return render_template(
+        "surveys/meeting.html",
+        meeting=meeting,
+        packs=[meetings.pack_for(meeting, instructor)],
+        start=start,
+        end=end,
+        attendees=[],
+        **_report_context(),
+    )

@@ -24,6 +24,7 @@ from app.forms import NotBlank, strip_filter
 from app.timeutil import local_to_utc
 from app.vocabulary import REGION_LABELS, Region, choices
 from courses.models import AUDIENCE_LABELS, Audience
+from visits.models import CP_STATUS_LABELS, NEED_LABELS
 from visits.services import RequestDetails, Schedule
 
 
@@ -212,4 +213,78 @@ class QuoteForm(FlaskForm):
             (self[f"item_{n}"].data or "", self[f"amount_{n}"].data or 0)
             for n in (1, 2, 3)
             if self[f"item_{n}"].data
+        ]
+
+
+# --- CP mentoring ------------------------------------------------------------------------------
+
+
+class MentoringForm(FlaskForm):
+    cp_status = SelectField(
+        _l("Your compliance programme today"), choices=choices(CP_STATUS_LABELS)
+    )
+    needs = CheckboxesField(_l("What help do you need?"), choices=choices(NEED_LABELS))
+    preferred_dates = StringField(
+        _l("Preferred dates"),
+        filters=[strip_filter],
+        validators=[NotBlank(), Length(max=300)],
+        description=_l("e.g. Tuesday or Thursday afternoons in May"),
+    )
+    contact_name = StringField(
+        _l("Contact person"), filters=[strip_filter], validators=[NotBlank(), Length(max=100)]
+    )
+    contact_phone = StringField(
+        _l("Phone"), filters=[strip_filter], validators=[NotBlank(), Length(max=30)]
+    )
+    contact_email = EmailField(
+        _l("E-mail"),
+        filters=[strip_filter],
+        validators=[NotBlank(), Email(message=_l("Enter a valid e-mail address."))],
+    )
+    notes = TextAreaField(
+        _l("Notes"), filters=[strip_filter], validators=[Optional(), Length(max=2000)]
+    )
+
+    def validate_needs(self, field) -> None:
+        if not field.data:
+            raise ValidationError(str(_l("Choose at least one kind of help.")))
+
+
+class AssignForm(FlaskForm):
+    mentor_id = SelectField(_l("Mentor"), coerce=int, validate_choice=True)
+
+
+class VisitForm(FlaskForm):
+    visited_on = DateField(_l("Date of the visit"), validators=[NotBlank(_l("Choose a date."))])
+    attendees = StringField(
+        _l("Attendees"), filters=[strip_filter], validators=[NotBlank(), Length(max=500)]
+    )
+    topics = TextAreaField(_l("Topics"), filters=[strip_filter], validators=[NotBlank()])
+    findings = TextAreaField(_l("Findings"), filters=[strip_filter], validators=[NotBlank()])
+    action_1 = StringField(
+        _l("Follow-up action"), filters=[strip_filter], validators=[Optional(), Length(max=500)]
+    )
+    due_1 = DateField(_l("Due"), validators=[Optional()])
+    action_2 = StringField(
+        _l("Follow-up action"), filters=[strip_filter], validators=[Optional(), Length(max=500)]
+    )
+    due_2 = DateField(_l("Due"), validators=[Optional()])
+    action_3 = StringField(
+        _l("Follow-up action"), filters=[strip_filter], validators=[Optional(), Length(max=500)]
+    )
+    due_3 = DateField(_l("Due"), validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for n in (1, 2, 3):
+            if self[f"action_{n}"].data and not self[f"due_{n}"].data:
+                self[f"due_{n}"].errors.append(str(_l("Give the action a due date.")))
+                valid = False
+        return valid
+
+    def actions(self) -> list:
+        return [
+            (self[f"action_{n}"].data, self[f"due_{n}"].data)
+            for n in (1, 2, 3)
+            if self[f"action_{n}"].data
         ]

@@ -371,3 +371,7 @@ def confirm_signup(token: str):
         "visits/message.html",
         message=_("Thank you, %(name)s: your sign-up is confirmed.", name=signup.name),
     )
+
+
+# The CP mentoring routes of this blueprint; imported last, as they import `bp` from here.
+from visits import views_mentoring  # noqa: E402, F401

@@ -8,7 +8,9 @@ from app.access import staff_only
 from app.staff import services
 from app.timeutil import local_today
 from courses import announcements
+from surveys import meetings
 from surveys import services as surveys
+from visits import mentoring
 from visits import services as visits
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -28,6 +30,9 @@ def dashboard():
         unannounced_soon=announcements.starting_soon_unannounced(),
         survey_kpis=surveys.kpis(this_year),
         onsite=visits.onsite_standard(this_year),
+        meetings=meetings.meeting_standard(this_year),
+        meetings_target=meetings.MEETINGS_PER_YEAR,
+        mentoring=mentoring.mentoring_standard(this_year),
         satisfaction_target=surveys.SATISFACTION_TARGET,
         helpfulness_target=surveys.HELPFULNESS_TARGET,
         year=this_year,
