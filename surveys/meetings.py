@@ -111,7 +111,7 @@ def pack_for(meeting: InstructorMeeting, instructor: User) -> InstructorPack:
     start, end = period(meeting)
     return InstructorPack(
         instructor,
-        services.instructor_result(instructor.id, since=start, until=end),
+        services.instructor_result(instructor.id, since=start, until=end, max_comments=15),
         services.course_scores(start, end, instructor_id=instructor.id),
     )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import case, distinct, exists, func, select, update
+from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -530,7 +530,8 @@ def _issue_certificate_if_ready(enrollment_id: int | None) -> None:
 class QuestionResult:
     question: Question
     distribution: dict[int, int] = field(default_factory=dict)  # value → count
-    comments: list[str] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)  # the longest first, maybe capped
+    comment_count: int = 0  # all comments, shown or not
 
     @property
     def count(self) -> int:
@@ -574,9 +575,12 @@ class SurveyResult:
         return result.helpful if result else None
 
 
-def survey_result(kind: SurveyKind, response_filter, invitation_filter) -> SurveyResult:
-    """Aggregate the responses matching `response_filter` (a WHERE on Response): three
-    statements whatever their number."""
+def survey_result(
+    kind: SurveyKind, response_filter, invitation_filter, *, max_comments: int | None = None
+) -> SurveyResult:
+    """Aggregate the responses matching `response_filter` (a WHERE on Response) in a fixed
+    number of statements, whatever their number; at most `max_comments` comments per
+    question are fetched (the longest)."""
     responses = db.session.execute(
         select(func.count(Response.id)).where(Response.kind == kind, response_filter)
     ).scalar_one()
@@ -598,19 +602,41 @@ def survey_result(kind: SurveyKind, response_filter, invitation_filter) -> Surve
     for template_questions in _questions_of(kind, response_filter):
         by_question.setdefault(template_questions.id, QuestionResult(template_questions))
     if not hide:
-        texts = db.session.execute(
-            select(Answer.question_id, Answer.text)
-            .join(Response, Response.id == Answer.response_id)
-            .where(Response.kind == kind, response_filter, Answer.text.is_not(None))
-            .order_by(Answer.question_id, func.length(Answer.text).desc())
-        ).all()
-        for question_id, text in texts:
+        for question_id, text, total in _comments(kind, response_filter, max_comments):
             if question_id in by_question:
                 by_question[question_id].comments.append(text)
+                by_question[question_id].comment_count = total
     ordered = sorted(
         by_question.values(), key=lambda r: (-r.question.template_id, r.question.position)
     )
     return SurveyResult(responses, invitations, ordered, hide)
+
+
+def _comments(kind: SurveyKind, response_filter, limit: int | None):
+    """(question, text, comments of that question) rows, longest first, `limit` per question,
+    ranked in SQL with a window function."""
+    ranked = (
+        select(
+            Answer.question_id,
+            Answer.text,
+            func.row_number()
+            .over(
+                partition_by=Answer.question_id,
+                order_by=(func.length(Answer.text).desc(), Answer.text),
+            )
+            .label("rank"),
+            func.count().over(partition_by=Answer.question_id).label("total"),
+        )
+        .join(Response, Response.id == Answer.response_id)
+        .where(Response.kind == kind, response_filter, Answer.text.is_not(None))
+        .subquery()
+    )
+    query = select(ranked.c.question_id, ranked.c.text, ranked.c.total).order_by(
+        ranked.c.question_id, ranked.c.rank
+    )
+    if limit is not None:
+        query = query.where(ranked.c.rank <= limit)
+    return db.session.execute(query).all()
 
 
 def _questions_of(kind: SurveyKind, response_filter) -> list[Question]:
@@ -633,20 +659,34 @@ def _courses_in(start: datetime, end: datetime):
     return select(Course.id).where(Course.ends_at >= start, Course.ends_at < end)
 
 
-def period_result(start: datetime, end: datetime) -> SurveyResult:
+def period_result(
+    start: datetime, end: datetime, *, max_comments: int | None = None
+) -> SurveyResult:
     """Post-course results of every course that ended in the period."""
     courses = _courses_in(start, end)
     return survey_result(
-        SurveyKind.POST_COURSE, Response.course_id.in_(courses), Invitation.course_id.in_(courses)
+        SurveyKind.POST_COURSE,
+        Response.course_id.in_(courses),
+        Invitation.course_id.in_(courses),
+        max_comments=max_comments,
     )
 
 
-def half_yearly_result(half: str) -> SurveyResult:
-    return survey_result(SurveyKind.HALF_YEARLY, Response.half == half, Invitation.half == half)
+def half_yearly_result(half: str, *, max_comments: int | None = None) -> SurveyResult:
+    return survey_result(
+        SurveyKind.HALF_YEARLY,
+        Response.half == half,
+        Invitation.half == half,
+        max_comments=max_comments,
+    )
 
 
 def instructor_result(
-    instructor_id: int, *, since: datetime | None = None, until: datetime | None = None
+    instructor_id: int,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    max_comments: int | None = None,
 ) -> SurveyResult:
     """Post-course results of the instructor's courses (those that ended in [since, until))."""
     taught = select(course_instructors.c.course_id).where(
@@ -660,7 +700,10 @@ def instructor_result(
             ended = ended.where(Course.ends_at < until)
         taught = taught.where(course_instructors.c.course_id.in_(ended))
     return survey_result(
-        SurveyKind.POST_COURSE, Response.course_id.in_(taught), Invitation.course_id.in_(taught)
+        SurveyKind.POST_COURSE,
+        Response.course_id.in_(taught),
+        Invitation.course_id.in_(taught),
+        max_comments=max_comments,
     )
 
 
@@ -696,17 +739,22 @@ def course_scores(
         )
     courses = db.session.execute(courses_query.order_by(Course.starts_at)).scalars().all()
     ids = [course.id for course in courses]
-    overall = db.session.execute(
-        select(
-            Response.course_id,
-            func.count(distinct(Response.id)),
-            func.avg(case((Question.metric == Metric.OVERALL, points_sql(Answer.value)))),
-        )
-        .join(Answer, Answer.response_id == Response.id)
-        .join(Question, Question.id == Answer.question_id)
-        .where(Response.kind == SurveyKind.POST_COURSE, Response.course_id.in_(ids))
-        .group_by(Response.course_id)
-    ).all()
+    post_course = (Response.kind == SurveyKind.POST_COURSE) & Response.course_id.in_(ids)
+    responses = dict(
+        db.session.execute(
+            select(Response.course_id, func.count()).where(post_course).group_by(Response.course_id)
+        ).all()
+    )
+    # Only the overall question's answers are joined: no DISTINCT over every answer row.
+    overall = dict(
+        db.session.execute(
+            select(Response.course_id, func.avg(points_sql(Answer.value)))
+            .join(Answer, Answer.response_id == Response.id)
+            .join(Question, Question.id == Answer.question_id)
+            .where(post_course, Question.metric == Metric.OVERALL)
+            .group_by(Response.course_id)
+        ).all()
+    )
     invited = dict(
         db.session.execute(
             select(Invitation.course_id, func.count())
@@ -714,18 +762,74 @@ def course_scores(
             .group_by(Invitation.course_id)
         ).all()
     )
-    scores = {course_id: (count, avg) for course_id, count, avg in overall}
     return [
         CourseScore(
             course,
-            responses=scores.get(course.id, (0, None))[0],
+            responses=responses.get(course.id, 0),
             invitations=invited.get(course.id, 0),
-            satisfaction=float(scores[course.id][1])
-            if course.id in scores and scores[course.id][1] is not None
-            else None,
+            satisfaction=None if overall.get(course.id) is None else float(overall[course.id]),
         )
         for course in courses
     ]
+
+
+@dataclass(frozen=True)
+class PeriodScore:
+    responses: int
+    invitations: int
+    satisfaction: float | None
+
+    @property
+    def response_rate(self) -> float | None:
+        return rate(self.responses, self.invitations)
+
+
+def satisfaction_by_half(year: int) -> dict[str, PeriodScore]:
+    """The year's overall satisfaction per half-year, from three grouped statements (rather
+    than a full report per half)."""
+    start, end = year_bounds(year)
+    middle = half_bounds(f"{year}H2")[0]
+    half = case((Course.ends_at < middle, "H1"), else_="H2")
+    in_year = (Course.ends_at >= start) & (Course.ends_at < end)
+    responses = dict(
+        db.session.execute(
+            select(half, func.count())
+            .select_from(Response)
+            .join(Course, Course.id == Response.course_id)
+            .where(Response.kind == SurveyKind.POST_COURSE, in_year)
+            .group_by(half)
+        ).all()
+    )
+    overall = dict(
+        db.session.execute(
+            select(half, func.avg(points_sql(Answer.value)))
+            .select_from(Answer)
+            .join(Response, Response.id == Answer.response_id)
+            .join(Course, Course.id == Response.course_id)
+            .join(Question, Question.id == Answer.question_id)
+            .where(
+                Response.kind == SurveyKind.POST_COURSE, in_year, Question.metric == Metric.OVERALL
+            )
+            .group_by(half)
+        ).all()
+    )
+    invited = dict(
+        db.session.execute(
+            select(half, func.count())
+            .select_from(Invitation)
+            .join(Course, Course.id == Invitation.course_id)
+            .where(Invitation.kind == SurveyKind.POST_COURSE, in_year)
+            .group_by(half)
+        ).all()
+    )
+    return {
+        part: PeriodScore(
+            responses.get(part, 0),
+            invited.get(part, 0),
+            None if overall.get(part) is None else float(overall[part]),
+        )
+        for part in ("H1", "H2")
+    }
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:

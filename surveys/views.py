@@ -105,16 +105,17 @@ def reports():
 
 def _year_context(year: int) -> dict:
     start, end = services.year_bounds(year)
-    halves = {}
-    for part in ("H1", "H2"):
-        half_start, half_end = services.half_bounds(f"{year}{part}")
-        halves[part] = {
-            "satisfaction": services.period_result(half_start, half_end),
-            "helpfulness": services.half_yearly_result(f"{year}{part}"),
+    by_half = services.satisfaction_by_half(year)
+    halves = {
+        part: {
+            "satisfaction": by_half[part],
+            "helpfulness": services.half_yearly_result(f"{year}{part}", max_comments=15),
         }
+        for part in ("H1", "H2")
+    }
     return {
         "year": year,
-        "result": services.period_result(start, end),
+        "result": services.period_result(start, end, max_comments=15),
         "halves": halves,
         "rows": services.course_scores(start, end),
     }
@@ -245,7 +246,7 @@ def instructor_report(user_id: int):
         "surveys/report_instructor.html",
         instructor=instructor,
         year=year,
-        result=services.instructor_result(user_id),
+        result=services.instructor_result(user_id, max_comments=15),
         rows=services.course_scores(start, end, instructor_id=user_id),
         **_report_context(),
     )

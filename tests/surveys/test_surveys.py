@@ -413,3 +413,51 @@ def test_reports_are_staff_pages_and_their_pdf_shows_the_score(client) -> None:
     assert "상황허가(캐치올) 실무" in export
     for person in people:
         assert db.session.get(User, person.learner_id).email not in export
+
+
+def test_a_report_can_cap_the_comments_it_fetches(app) -> None:
+    course = ended_course()
+    people = [attendee(course) for _ in range(4)]
+    services.invite_post_course()
+    for number, person in enumerate(people):
+        services.submit(invitation_for(person), answers_with(4, comment="의견" * (number + 1)))
+    start, end = services.year_bounds(course.year)
+    (text_question,) = [
+        q
+        for q in services.period_result(start, end).questions
+        if q.question.type == QuestionType.TEXT
+    ]
+    assert len(text_question.comments) == 4
+    (capped,) = [
+        q
+        for q in services.period_result(start, end, max_comments=2).questions
+        if q.question.type == QuestionType.TEXT
+    ]
+    assert capped.comments == ["의견" * 4, "의견" * 3] and capped.comment_count == 4
+
+
+def test_half_year_satisfaction_matches_the_full_report(app) -> None:
+    first = make_course(starts=datetime(2027, 3, 10, 10, 0))
+    second = make_course(starts=datetime(2027, 9, 10, 10, 0))
+    for course, values in ((first, (5, 4, 3)), (second, (2, 5))):
+        for value in values:
+            enrollment = attendee(course)
+            invitation = Invitation(
+                token=uuid.uuid4().hex,
+                kind=SurveyKind.POST_COURSE,
+                learner_id=enrollment.learner_id,
+                enrollment_id=enrollment.id,
+                course_id=course.id,
+            )
+            db.session.add(invitation)
+            db.session.commit()
+            services.submit(invitation, answers_with(value))
+    halves = services.satisfaction_by_half(2027)
+    for part in ("H1", "H2"):
+        full = services.period_result(*services.half_bounds(f"2027{part}"))
+        assert halves[part].satisfaction == full.satisfaction
+        assert (halves[part].responses, halves[part].invitations) == (
+            full.responses,
+            full.invitations,
+        )
+    assert halves["H1"].satisfaction == 75.0 and halves["H2"].satisfaction == 62.5
