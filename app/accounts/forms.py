@@ -112,3 +112,7 @@ class SetPasswordForm(FlaskForm):
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(_l("E-mail"), filters=[strip_filter], validators=[NotBlank(), Email()])
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("Your password"), validators=[NotBlank()])

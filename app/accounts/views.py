@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -12,6 +12,7 @@ from app.access import public, signed_in
 from app.accounts import services
 from app.accounts.forms import (
     CompanyRegistrationForm,
+    DeleteAccountForm,
     ForgotPasswordForm,
     LoginForm,
     PasswordChangeForm,
@@ -229,3 +230,36 @@ def forgot_password():
         )
         return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot.html", form=form)
+
+
+# --- Personal data (standard 10) ---------------------------------------------------------
+
+
+@me_bp.route("/data.json")
+@signed_in
+def personal_data():
+    from app.accounts import privacy
+
+    response = jsonify(privacy.personal_data(current_user._get_current_object()))
+    response.headers["Content-Disposition"] = 'attachment; filename="my-coursedesk-data.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@me_bp.route("/delete", methods=["GET", "POST"])
+@signed_in
+def delete_account():
+    from app.accounts import privacy
+
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            privacy.delete_personal_data(current_user._get_current_object(), form.password.data)
+        except services.AccountError as error:
+            form.password.errors.append(error.message)
+        else:
+            logout_user()
+            session.clear()
+            flash(_("Your personal data has been deleted and your account closed."), "info")
+            return redirect(url_for("main.home"))
+    return render_template("accounts/delete.html", form=form)
