@@ -50,3 +50,26 @@ def enum_type(enum_class: type) -> Enum:
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+def insert_ignoring_conflicts(table, *, on: list[str]):
+    """INSERT ... ON CONFLICT (on) DO NOTHING, in the dialect of the session's database.
+
+    The database, not a prior SELECT, decides who wins when two writers race for the same
+    unique key; the loser's statement simply inserts nothing.
+    """
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing(index_elements=on)
+
+
+class DomainError(Exception):
+    """A refused operation, with a message for the person and, if any, the form field."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field

@@ -25,11 +25,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import ForeignKey, LargeBinary, String, Text, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db, enum_type
+from app.extensions import db, enum_type, insert_ignoring_conflicts
 from app.timeutil import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
@@ -115,13 +113,9 @@ def queue(
         "next_attempt_at": utcnow(),
         "created_at": utcnow(),
     }
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = OutboxMessage.__table__
     statement = (
-        insert(table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(table.c.id)
+        insert_ignoring_conflicts(table, on=["dedupe_key"]).values(**values).returning(table.c.id)
     )
     message_id = db.session.execute(statement).scalar_one_or_none()
     if message_id is None:

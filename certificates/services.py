@@ -13,13 +13,11 @@ import segno
 from flask import current_app, render_template
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app import audit
 from app.accounts.models import Role, User
-from app.extensions import db
+from app.extensions import DomainError, db, insert_ignoring_conflicts
 from app.links import external_url
 from app.pdf import render_pdf_from_html
 from app.timeutil import to_local, utcnow
@@ -32,10 +30,8 @@ CODE_PATTERN = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 SERIAL_PATTERN = re.compile(r"^\d{4}-\d{7}$")
 
 
-class CertificateError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class CertificateError(DomainError):
+    """A refused operation in certificates, with a message for the person."""
 
 
 class SurveyPending(CertificateError):
@@ -73,17 +69,12 @@ def valid_certificate(enrollment_id: int) -> Certificate | None:
 # --- Issuing -----------------------------------------------------------------------------
 
 
-def _insert(table):
-    dialect = db.session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-
-
 def next_serial(year: int) -> str:
     """The next serial of the year; one UPDATE ... RETURNING, so racing issuers never share one."""
     db.session.execute(
-        _insert(SerialCounter.__table__)
-        .values(year=year, last_number=0)
-        .on_conflict_do_nothing(index_elements=["year"])
+        insert_ignoring_conflicts(SerialCounter.__table__, on=["year"]).values(
+            year=year, last_number=0
+        )
     )
     number = db.session.execute(
         update(SerialCounter)

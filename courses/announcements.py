@@ -15,13 +15,11 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from app import audit, outbox
 from app.accounts.models import User
-from app.extensions import db
+from app.extensions import DomainError, db, insert_ignoring_conflicts
 from app.links import external_url
 from app.templating import hours as format_hours
 from app.templating import local_datetime, won
@@ -37,10 +35,8 @@ from courses.models import (
 STANDARD_DAYS = 7
 
 
-class AnnouncementError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class AnnouncementError(DomainError):
+    """A refused operation in courses, with a message for the person."""
 
 
 def lead_days() -> int:
@@ -96,21 +92,14 @@ def _instructor_names(course_id: int) -> list[str]:
     )
 
 
-def _insert(table):
-    dialect = db.session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-
-
 def ensure_announcement(course: Course) -> Announcement:
     """The course's announcement, drafted from the course when it has none yet."""
     title, body = generated_text(course)
     now = utcnow()
     db.session.execute(
-        _insert(Announcement.__table__)
-        .values(
+        insert_ignoring_conflicts(Announcement.__table__, on=["course_id"]).values(
             course_id=course.id, title=title, body=body, late=False, created_at=now, updated_at=now
         )
-        .on_conflict_do_nothing(index_elements=["course_id"])
     )
     return db.session.execute(
         select(Announcement).where(Announcement.course_id == course.id)

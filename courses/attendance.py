@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from app import audit
 from app.accounts.models import Role, User
-from app.extensions import db
+from app.extensions import DomainError, db
 from app.timeutil import local_to_utc, to_local, utcnow
 from certificates import services as certificates
 from courses.models import (
@@ -32,10 +32,8 @@ LATE_AFTER = timedelta(minutes=10)
 ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 
 
-class AttendanceError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class AttendanceError(DomainError):
+    """A refused operation in courses, with a message for the person."""
 
 
 def new_checkin_code() -> str:

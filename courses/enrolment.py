@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app import audit, outbox
 from app.accounts.models import Role, User
-from app.extensions import db
+from app.extensions import DomainError, db
 from app.links import external_url
 from app.templating import local_datetime
 from app.timeutil import local_to_utc, to_local, utcnow
@@ -37,12 +37,8 @@ from courses.models import (
 )
 
 
-class EnrolmentError(Exception):
+class EnrolmentError(DomainError):
     """A refused enrolment operation, with a message for the person."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class AlreadyEnrolled(EnrolmentError):

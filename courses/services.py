@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from app import audit
 from app.accounts.models import Role, User
-from app.extensions import db
+from app.extensions import DomainError, db
 from app.timeutil import end_of_local_day, to_local, utcnow
 from app.vocabulary import Region
 from courses import attendance, enrolment
@@ -34,13 +34,8 @@ FIRST_YEAR = 2000
 LAST_YEAR = 2100
 
 
-class CourseError(Exception):
+class CourseError(DomainError):
     """A refused course operation, with a message for the person and the field it concerns."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app import audit
 from app.accounts.models import Role, User
-from app.extensions import db
+from app.extensions import DomainError, db
 from app.timeutil import local_to_utc, local_today
 from courses.models import Course, course_instructors
 from surveys import services
@@ -20,11 +20,8 @@ from surveys.models import InstructorMeeting
 MEETINGS_PER_YEAR = 2
 
 
-class MeetingError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class MeetingError(DomainError):
+    """A refused operation in surveys, with a message for the person."""
 
 
 @dataclass

@@ -15,13 +15,11 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import case, exists, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app import audit, outbox
 from app.accounts.models import User
-from app.extensions import db
+from app.extensions import DomainError, db, insert_ignoring_conflicts
 from app.links import external_url
 from app.timeutil import local_to_utc, local_today, utcnow
 from courses.models import (
@@ -55,11 +53,8 @@ REMINDER_DAYS = (3, 7)
 HALF_PATTERN = re.compile(r"^(\d{4})H([12])$")
 
 
-class SurveyError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class SurveyError(DomainError):
+    """A refused operation in surveys, with a message for the person."""
 
 
 class AlreadyAnswered(SurveyError):
@@ -202,11 +197,6 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def _insert(table):
-    dialect = db.session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-
-
 @dataclass
 class InviteReport:
     invited: int = 0
@@ -283,7 +273,7 @@ def _ensure_invitation(kind: SurveyKind, learner_id: int, **where) -> Invitation
     """Insert the invitation unless it exists; returns it only when this call created it."""
     key = ["enrollment_id"] if kind == SurveyKind.POST_COURSE else ["learner_id", "half"]
     inserted = db.session.execute(
-        _insert(Invitation.__table__)
+        insert_ignoring_conflicts(Invitation.__table__, on=key)
         .values(
             token=new_token(),
             kind=kind,
@@ -292,7 +282,6 @@ def _ensure_invitation(kind: SurveyKind, learner_id: int, **where) -> Invitation
             reminders_sent=0,
             **where,
         )
-        .on_conflict_do_nothing(index_elements=key)
         .returning(Invitation.__table__.c.id)
     ).scalar_one_or_none()
     return db.session.get(Invitation, inserted) if inserted is not None else None

@@ -33,7 +33,23 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class OnsiteRequestForm(FlaskForm):
+class ContactFields(FlaskForm):
+    """The company's contact person, asked by every request form."""
+
+    contact_name = StringField(
+        _l("Contact person"), filters=[strip_filter], validators=[NotBlank(), Length(max=100)]
+    )
+    contact_phone = StringField(
+        _l("Phone"), filters=[strip_filter], validators=[NotBlank(), Length(max=30)]
+    )
+    contact_email = EmailField(
+        _l("E-mail"),
+        filters=[strip_filter],
+        validators=[NotBlank(), Email(message=_l("Enter a valid e-mail address."))],
+    )
+
+
+class OnsiteRequestForm(ContactFields):
     title = StringField(
         _l("Training title"),
         filters=[strip_filter],
@@ -74,17 +90,6 @@ class OnsiteRequestForm(FlaskForm):
         _l("Seats at the venue"),
         validators=[Optional(), NumberRange(min=1, max=1000, message=_l("Between 1 and 1,000."))],
         description=_l("Sign-ups stop when the venue is full."),
-    )
-    contact_name = StringField(
-        _l("Contact person"), filters=[strip_filter], validators=[NotBlank(), Length(max=100)]
-    )
-    contact_phone = StringField(
-        _l("Phone"), filters=[strip_filter], validators=[NotBlank(), Length(max=30)]
-    )
-    contact_email = EmailField(
-        _l("E-mail"),
-        filters=[strip_filter],
-        validators=[NotBlank(), Email(message=_l("Enter a valid e-mail address."))],
     )
     notes = TextAreaField(
         _l("Notes"), filters=[strip_filter], validators=[Optional(), Length(max=2000)]
@@ -219,7 +224,7 @@ class QuoteForm(FlaskForm):
 # --- CP mentoring ------------------------------------------------------------------------------
 
 
-class MentoringForm(FlaskForm):
+class MentoringForm(ContactFields):
     cp_status = SelectField(
         _l("Your compliance programme today"), choices=choices(CP_STATUS_LABELS)
     )
@@ -229,17 +234,6 @@ class MentoringForm(FlaskForm):
         filters=[strip_filter],
         validators=[NotBlank(), Length(max=300)],
         description=_l("e.g. Tuesday or Thursday afternoons in May"),
-    )
-    contact_name = StringField(
-        _l("Contact person"), filters=[strip_filter], validators=[NotBlank(), Length(max=100)]
-    )
-    contact_phone = StringField(
-        _l("Phone"), filters=[strip_filter], validators=[NotBlank(), Length(max=30)]
-    )
-    contact_email = EmailField(
-        _l("E-mail"),
-        filters=[strip_filter],
-        validators=[NotBlank(), Email(message=_l("Enter a valid e-mail address."))],
     )
     notes = TextAreaField(
         _l("Notes"), filters=[strip_filter], validators=[Optional(), Length(max=2000)]

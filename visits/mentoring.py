@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app import audit, outbox
 from app.accounts.models import Role, User
-from app.extensions import db
+from app.extensions import DomainError, db
 from app.links import external_url
 from app.pdf import render_pdf_from_html
 from app.timeutil import local_today, utcnow
@@ -40,11 +40,8 @@ DEFAULT_CHECKLIST = [
 ]
 
 
-class MentoringError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class MentoringError(DomainError):
+    """A refused operation in visits, with a message for the person."""
 
 
 @dataclass

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from app import audit, outbox
 from app.accounts import services as accounts
 from app.accounts.models import Company, Role, User
-from app.extensions import db
+from app.extensions import DomainError, db
 from app.links import external_url
 from app.timeutil import local_today, to_local, utcnow
 from app.vocabulary import Region
@@ -31,11 +31,8 @@ from courses.models import Audience, Course, CourseFormat, CourseStatus, Enrollm
 from visits.models import OPEN_FOR_SIGNUPS, OnsiteRequest, Quote, RequestState, Signup
 
 
-class VisitError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class VisitError(DomainError):
+    """A refused operation in visits, with a message for the person."""
 
 
 @dataclass

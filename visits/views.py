@@ -170,6 +170,20 @@ def onsite_detail(request_id: int):
     )
 
 
+def _perform(request: OnsiteRequest, operation, message):
+    """Run a one-button state change and say how it went."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        operation(request, by=_user())
+    except services.VisitError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(str(message), "success")
+    return _back(request)
+
+
 COMPANY_ACTIONS = {
     "open": (services.open_signups, _l("Sign-ups are open: share the link with your colleagues.")),
     "submit": (services.submit, _l("Your request has been submitted to the institute.")),
@@ -180,18 +194,7 @@ COMPANY_ACTIONS = {
 @bp.route("/onsite/<int:request_id>/<any(open, submit, withdraw):action>", methods=["POST"])
 @roles(Role.COMPANY)
 def onsite_company_action(request_id: int, action: str):
-    request = _own_request_or_404(request_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    operation, message = COMPANY_ACTIONS[action]
-    try:
-        operation(request, by=_user())
-    except services.VisitError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(str(message), "success")
-    return _back(request)
+    return _perform(_own_request_or_404(request_id), *COMPANY_ACTIONS[action])
 
 
 @bp.route("/onsite/<int:request_id>/extend", methods=["POST"])
@@ -244,18 +247,7 @@ STAFF_ACTIONS = {
 @bp.route("/onsite/<int:request_id>/<any(accept, deliver, close):action>", methods=["POST"])
 @staff_only
 def onsite_staff_action(request_id: int, action: str):
-    request = _request_or_404(request_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    operation, message = STAFF_ACTIONS[action]
-    try:
-        operation(request, by=_user())
-    except services.VisitError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(str(message), "success")
-    return _back(request)
+    return _perform(_request_or_404(request_id), *STAFF_ACTIONS[action])
 
 
 @bp.route("/onsite/<int:request_id>/decline", methods=["POST"])

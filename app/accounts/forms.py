@@ -12,6 +12,27 @@ from app.forms import NotBlank, strip_filter
 from app.vocabulary import COMPANY_SIZE_LABELS, REGION_LABELS, choices
 
 
+def new_password_field(label) -> PasswordField:
+    """A new password: required, and long enough."""
+    return PasswordField(
+        label,
+        validators=[
+            NotBlank(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            ),
+        ],
+    )
+
+
+def confirmation_field(label, of: str) -> PasswordField:
+    return PasswordField(
+        label, validators=[NotBlank(), EqualTo(of, message=_l("The passwords do not match."))]
+    )
+
+
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), filters=[strip_filter], validators=[NotBlank(), Email()])
     password = PasswordField(_l("Password"), validators=[NotBlank()])
@@ -34,21 +55,8 @@ class _PersonFields(FlaskForm):
     department = StringField(
         _l("Department"), filters=[strip_filter], validators=[Optional(), Length(max=100)]
     )
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            NotBlank(),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=200,
-                message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
-            ),
-        ],
-    )
-    confirm = PasswordField(
-        _l("Confirm password"),
-        validators=[NotBlank(), EqualTo("password", message=_l("The passwords do not match."))],
-    )
+    password = new_password_field(_l("Password"))
+    confirm = confirmation_field(_l("Confirm password"), of="password")
 
 
 class RegistrationForm(_PersonFields):
@@ -75,39 +83,13 @@ class CompanyRegistrationForm(_PersonFields):
 
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[NotBlank()])
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[
-            NotBlank(),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=200,
-                message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
-            ),
-        ],
-    )
-    confirm = PasswordField(
-        _l("Confirm new password"),
-        validators=[NotBlank(), EqualTo("new_password", message=_l("The passwords do not match."))],
-    )
+    new_password = new_password_field(_l("New password"))
+    confirm = confirmation_field(_l("Confirm new password"), of="new_password")
 
 
 class SetPasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("New password"),
-        validators=[
-            NotBlank(),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=200,
-                message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
-            ),
-        ],
-    )
-    confirm = PasswordField(
-        _l("Confirm new password"),
-        validators=[NotBlank(), EqualTo("password", message=_l("The passwords do not match."))],
-    )
+    password = new_password_field(_l("New password"))
+    confirm = confirmation_field(_l("Confirm new password"), of="password")
 
 
 class ForgotPasswordForm(FlaskForm):

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import audit
 from app.accounts.models import Company, Role, User
-from app.extensions import db
+from app.extensions import DomainError, db
 from app.links import external_url
 from app.timeutil import utcnow
 from app.vocabulary import CompanySize, Region
@@ -21,13 +21,8 @@ from app.vocabulary import CompanySize, Region
 MIN_PASSWORD_LENGTH = 10
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """A refused account operation, with a message for the person."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def normalise_email(email: str) -> str:
