@@ -190,7 +190,7 @@ class Course(db.Model):
     @hybrid_property
     def is_public(self) -> bool:
         """Listed for the public: published and not a company's private on-site course."""
-        return (self.status == CourseStatus.PUBLISHED) & ~self.private
+        return self.status == CourseStatus.PUBLISHED and not self.private
 
     @is_public.inplace.expression
     @classmethod
