@@ -73,3 +73,21 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def lock_row(column, row_id: int) -> None:
+    """Lock one row until the transaction ends, with a no-op UPDATE of `column`.
+
+    The UPDATE takes the row lock on PostgreSQL and the write lock on SQLite (whose
+    `FOR UPDATE` is silently ignored), so it is the one statement that serialises
+    on both engines.
+    """
+    from sqlalchemy import update
+
+    model = column.class_
+    db.session.execute(
+        update(model)
+        .where(model.id == row_id)
+        .values({column: column})
+        .execution_options(synchronize_session=False)
+    )

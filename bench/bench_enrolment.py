@@ -37,7 +37,6 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -48,11 +47,9 @@ sys.path.insert(0, str(ROOT))
 # Keep create_app from writing instance/secret_key in the checkout; nothing is signed here.
 os.environ.setdefault("SECRET_KEY", "bench-not-a-secret")
 
+from _support import Unreachable, dispose, scratch_database  # noqa: E402
 from flask import Flask  # noqa: E402
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.exc import OperationalError  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -82,10 +79,6 @@ REPETITIONS = 5
 
 
 class CheckFailed(Exception):
-    pass
-
-
-class Unreachable(Exception):
     pass
 
 
@@ -139,44 +132,6 @@ def set_up(name: str, url: str, stack: contextlib.ExitStack) -> Target:
         learner_ids = make_learners(LEARNERS)
         db.session.remove()
     return Target(name, app, learner_ids)
-
-
-def dispose(app: Flask) -> None:
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@contextlib.contextmanager
-def scratch_database(url: str) -> Iterator[tuple[str, str]]:
-    """A fresh database on the server of `url`, dropped on exit; never the one `url` names."""
-    admin = create_engine(
-        url,
-        isolation_level="AUTOCOMMIT",
-        poolclass=NullPool,
-        connect_args={"connect_timeout": 5},
-    )
-    name = f"coursedesk_bench_{secrets.token_hex(4)}"
-    try:
-        try:
-            connection = admin.connect()
-        except OperationalError as error:
-            where = make_url(url).render_as_string(hide_password=True)
-            reason = " ".join(str(error.orig).split())[:200]
-            raise Unreachable(
-                f"PostgreSQL skipped: cannot connect to {where} ({reason})"
-            ) from error
-        with connection:
-            version = connection.execute(text("SHOW server_version")).scalar_one()
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            scratch = make_url(url).set(database=name)
-            yield scratch.render_as_string(hide_password=False), version.split()[0]
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 def make_learners(count: int) -> list[int]:

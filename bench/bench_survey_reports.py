@@ -62,12 +62,11 @@ sys.path.insert(0, str(ROOT))
 # Keep create_app from writing instance/secret_key in the checkout; nothing is signed here.
 os.environ.setdefault("SECRET_KEY", "bench-not-a-secret")
 
+from _support import Unreachable, dispose, scratch_database  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
-from sqlalchemy import create_engine, event, insert, text  # noqa: E402
-from sqlalchemy.engine import Connection, make_url  # noqa: E402
-from sqlalchemy.exc import OperationalError  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
+from sqlalchemy import event, insert, text  # noqa: E402
+from sqlalchemy.engine import Connection  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.accounts.models import Role, User  # noqa: E402
@@ -141,10 +140,6 @@ T = TypeVar("T")
 
 
 class CheckFailed(Exception):
-    pass
-
-
-class Unreachable(Exception):
     pass
 
 
@@ -292,44 +287,6 @@ def set_up(name: str, url: str, password: str, stack: contextlib.ExitStack) -> T
     target.client = app.test_client()
     sign_in(target.client, "staff@example.com", password)
     return target
-
-
-def dispose(app: Flask) -> None:
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@contextlib.contextmanager
-def scratch_database(url: str) -> Iterator[tuple[str, str]]:
-    """A fresh database on the server of `url`, dropped on exit; never the one `url` names."""
-    admin = create_engine(
-        url,
-        isolation_level="AUTOCOMMIT",
-        poolclass=NullPool,
-        connect_args={"connect_timeout": 5},
-    )
-    name = f"coursedesk_bench_{secrets.token_hex(4)}"
-    try:
-        try:
-            connection = admin.connect()
-        except OperationalError as error:
-            where = make_url(url).render_as_string(hide_password=True)
-            reason = " ".join(str(error.orig).split())[:200]
-            raise Unreachable(
-                f"PostgreSQL skipped: cannot connect to {where} ({reason})"
-            ) from error
-        with connection:
-            version = connection.execute(text("SHOW server_version")).scalar_one()
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            scratch = make_url(url).set(database=name)
-            yield scratch.render_as_string(hide_password=False), version.split()[0]
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 # --- Data --------------------------------------------------------------------------------

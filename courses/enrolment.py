@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app import audit, outbox
 from app.accounts.models import Role, User
-from app.extensions import DomainError, db
+from app.extensions import DomainError, db, lock_row
 from app.links import external_url
 from app.templating import local_datetime
 from app.timeutil import local_to_utc, to_local, utcnow
@@ -63,17 +63,8 @@ class EnrolmentResult:
 
 
 def lock_course(course_id: int) -> None:
-    """Serialise seat changes of one course until the transaction ends.
-
-    A no-op UPDATE takes the row lock on PostgreSQL and the write lock on SQLite (whose
-    `FOR UPDATE` is silently ignored), so it is the one statement that works on both.
-    """
-    db.session.execute(
-        update(Course)
-        .where(Course.id == course_id)
-        .values(seats_taken=Course.seats_taken)
-        .execution_options(synchronize_session=False)
-    )
+    """Serialise seat changes of one course until the transaction ends."""
+    lock_row(Course.seats_taken, course_id)
 
 
 def _take_seat(course_id: int) -> bool:

@@ -23,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.access import public, roles, staff_only
 from app.accounts.models import Role
+from app.forms import flash_form_errors, show_domain_error
 from app.timeutil import local_today, utcnow
 from courses import enrolment, exports, services
 from courses.forms import (
@@ -55,14 +56,6 @@ def _instructor_choices(form: CourseForm) -> None:
     form.instructor_ids.choices = [
         SelectChoice(str(user.id), user.name) for user in services.instructors()
     ]
-
-
-def _show_error(form, error: services.CourseError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "error")
 
 
 # --- Catalog and course pages ------------------------------------------------------------
@@ -128,7 +121,7 @@ def create():
         try:
             course = services.create_course(form.details(), by=current_user._get_current_object())
         except services.CourseError as error:
-            _show_error(form, error)
+            show_domain_error(form, error)
         else:
             flash(_("The course has been created as a draft."), "success")
             return redirect(url_for("courses.detail", course_id=course.id))
@@ -145,7 +138,7 @@ def edit(course_id: int):
         try:
             services.update_course(course, form.details(), by=current_user._get_current_object())
         except services.CourseError as error:
-            _show_error(form, error)
+            show_domain_error(form, error)
         else:
             flash(_("The course has been saved."), "success")
             return redirect(url_for("courses.detail", course_id=course.id))
@@ -184,7 +177,7 @@ def cancel_course(course_id: int):
         try:
             services.cancel_course(course, form.reason.data, by=current_user._get_current_object())
         except services.CourseError as error:
-            _show_error(form, error)
+            show_domain_error(form, error)
         else:
             flash(_("The course has been cancelled."), "success")
             return redirect(url_for("courses.detail", course_id=course.id))
@@ -214,9 +207,7 @@ def upload_material(course_id: int):
         else:
             flash(_("The material has been uploaded."), "success")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+        flash_form_errors(form)
     return redirect(url_for("courses.detail", course_id=course.id) + "#materials")
 
 

@@ -14,6 +14,7 @@ from app.access import public, roles, staff_only
 from app.accounts import services as accounts
 from app.accounts.models import Role
 from app.extensions import db
+from app.forms import flash_form_errors
 from app.templating import local_datetime
 from courses import attendance, enrolment, services
 from courses.forms import (
@@ -50,12 +51,6 @@ def _enrollment_or_404(course: Course, enrollment_id: int) -> Enrollment:
 
 def _back(course: Course, anchor: str = ""):
     return redirect(url_for("courses.detail", course_id=course.id) + anchor)
-
-
-def _flash_form_errors(form) -> None:
-    for errors in form.errors.values():
-        for message in errors:
-            flash(message, "error")
 
 
 # --- Learner -----------------------------------------------------------------------------
@@ -143,7 +138,7 @@ def check_in(course_id: int):
         else:
             flash(_("Checked in: %(status)s.", status=mark.status.label), "success")
     else:
-        _flash_form_errors(form)
+        flash_form_errors(form)
     return redirect(request.form.get("next") or url_for("me.home"))
 
 
@@ -294,7 +289,7 @@ def roster_add(course_id: int):
                     "success",
                 )
     else:
-        _flash_form_errors(form)
+        flash_form_errors(form)
     return redirect(url_for("courses.roster", course_id=course.id))
 
 
@@ -316,7 +311,7 @@ def roster_remove(course_id: int, enrollment_id: int):
                     _("%(name)s moved up from the waiting list.", name=moved.learner.name), "info"
                 )
     else:
-        _flash_form_errors(form)
+        flash_form_errors(form)
     return redirect(url_for("courses.roster", course_id=course.id))
 
 
@@ -336,7 +331,7 @@ def roster_move(course_id: int, enrollment_id: int):
         else:
             flash(_("The waiting list has been reordered."), "success")
     else:
-        _flash_form_errors(form)
+        flash_form_errors(form)
     return redirect(url_for("courses.roster", course_id=course.id) + "#waiting")
 
 
@@ -404,5 +399,5 @@ def override_completion(course_id: int, enrollment_id: int):
         else:
             flash(_("Completion changed."), "success")
     else:
-        _flash_form_errors(form)
+        flash_form_errors(form)
     return redirect(url_for("courses.roster", course_id=course.id))

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from app import audit, outbox
 from app.accounts import services as accounts
 from app.accounts.models import Company, Role, User
-from app.extensions import DomainError, db
+from app.extensions import DomainError, db, lock_row
 from app.links import external_url
 from app.timeutil import local_today, to_local, utcnow
 from app.vocabulary import Region
@@ -218,16 +218,6 @@ def accept_quote(quote: Quote, *, by: User) -> None:
 # --- Sign-ups ------------------------------------------------------------------------------
 
 
-def _lock(request_id: int) -> None:
-    """Serialise sign-ups of one request (see courses.enrolment.lock_course)."""
-    db.session.execute(
-        update(OnsiteRequest)
-        .where(OnsiteRequest.id == request_id)
-        .values(threshold=OnsiteRequest.threshold)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def sign_up(
     request: OnsiteRequest, *, name: str, email: str, department: str, user: User | None
 ) -> Signup:
@@ -241,7 +231,7 @@ def sign_up(
         and request.state == RequestState.COLLECTING
     ):
         raise VisitError(_("The sign-up deadline has passed."))
-    _lock(request.id)
+    lock_row(OnsiteRequest.threshold, request.id)  # serialise sign-ups of one request
     taken = db.session.execute(
         select(func.count()).select_from(Signup).where(Signup.request_id == request.id)
     ).scalar_one()

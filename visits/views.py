@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from app.access import public, roles, staff_only
 from app.accounts.models import Role
 from app.extensions import db, limiter
+from app.forms import flash_form_errors, show_domain_error
 from courses import services as courses
 from courses.forms import ConfirmForm
 from visits import services
@@ -56,14 +57,6 @@ def _request_form(obj=None) -> OnsiteRequestForm:
     return form
 
 
-def _show_error(form, error: services.VisitError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "error")
-
-
 # --- Company -------------------------------------------------------------------------------
 
 
@@ -100,7 +93,7 @@ def onsite_new():
         try:
             request = services.create_request(form.details(), by=_user())
         except services.VisitError as error:
-            _show_error(form, error)
+            show_domain_error(form, error)
         else:
             flash(
                 _("Your request is saved as a draft. Open sign-ups when you are ready."), "success"
@@ -135,7 +128,7 @@ def onsite_edit(request_id: int):
         try:
             services.update_request(request, form.details(), by=_user())
         except services.VisitError as error:
-            _show_error(form, error)
+            show_domain_error(form, error)
         else:
             flash(_("Saved."), "success")
             return _back(request)
@@ -288,9 +281,7 @@ def onsite_schedule(request_id: int):
                 )
             return redirect(url_for("courses.roster", course_id=course.id))
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+        flash_form_errors(form)
     return _back(request)
 
 
@@ -307,9 +298,7 @@ def onsite_quote(request_id: int):
         else:
             flash(_("The quote has been sent to the company."), "success")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+        flash_form_errors(form)
     return _back(request)
 
 
@@ -340,7 +329,7 @@ def onsite_join(token: str):
                 user=user,
             )
         except services.VisitError as error:
-            _show_error(form, error)
+            show_domain_error(form, error)
         else:
             return render_template("visits/joined.html", request=request, signup=signup)
     return render_template(

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from app.access import roles, staff_only
 from app.accounts.models import Role, User
 from app.extensions import db
+from app.forms import flash_form_errors
 from courses.forms import ConfirmForm
 from visits import mentoring
 from visits.forms import AssignForm, MentoringForm, VisitForm
@@ -171,9 +172,7 @@ def mentoring_log_visit(case_id: int):
         else:
             flash(_("The visit has been logged."), "success")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+        flash_form_errors(form)
     return _back(case)
 
 
