@@ -10,9 +10,9 @@ from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app import access
 from app.config import INSTANCE_DIR, from_environment
-from app.extensions import (
+from app.core import access
+from app.core.extensions import (
     babel,
     csrf,
     db,
@@ -48,7 +48,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     access.init_app(app)
     _register_blueprints(app)
 
-    from app import cli, errors, templating
+    from app import cli
+    from app.core import errors, templating
 
     errors.init_app(app)
     templating.init_app(app)
@@ -76,7 +77,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "basic"
 
-    from app.accounts.services import load_user_by_session_token
+    from app.core.accounts.services import load_user_by_session_token
 
     login_manager.user_loader(load_user_by_session_token)
     _import_models()
@@ -84,9 +85,9 @@ def _init_extensions(app: Flask) -> None:
 
 def _import_models() -> None:
     """Import every model so that the metadata (and Alembic) sees all tables."""
-    import app.accounts.models
-    import app.audit
-    import app.outbox  # noqa: F401
+    import app.core.accounts.models
+    import app.core.audit
+    import app.core.outbox  # noqa: F401
     import certificates.models  # noqa: F401
     import courses.models  # noqa: F401
     import surveys.models  # noqa: F401

@@ -6,14 +6,14 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from app.accounts import services as accounts
-from app.accounts.models import Role
-from app.extensions import db
-from app.vocabulary import CompanySize, Region
+from app.core.accounts import services as accounts
+from app.core.accounts.models import Role
+from app.core.extensions import db
+from app.core.vocabulary import CompanySize, Region
 
 
 def init_app(app: Flask) -> None:
-    from app import outbox
+    from app.core import outbox
 
     for command in (create_user, seed_demo, announce_due, remind_due, surveys_cli, visits_cli):
         app.cli.add_command(command)

@@ -10,11 +10,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from app.accounts import services as accounts
-from app.accounts.models import Company, Role, User
-from app.extensions import db
-from app.timeutil import local_to_utc, local_today, utcnow
-from app.vocabulary import CompanySize, Region
+from app.core.accounts import services as accounts
+from app.core.accounts.models import Company, Role, User
+from app.core.extensions import db
+from app.core.timeutil import local_to_utc, local_today, utcnow
+from app.core.vocabulary import CompanySize, Region
 from courses import announcements, attendance, enrolment
 from courses import services as courses
 from courses.models import (

@@ -15,8 +15,8 @@ from flask import (
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.access import public
-from app.extensions import db
+from app.core.access import public
+from app.core.extensions import db
 from courses import services as courses
 
 bp = Blueprint("main", __name__)

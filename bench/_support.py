@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from app.extensions import db
+from app.core.extensions import db
 
 
 class Unreachable(Exception):

@@ -33,10 +33,10 @@ import weasyprint  # noqa: E402
 from flask import render_template  # noqa: E402
 
 from app import create_app  # noqa: E402
+from app.core.extensions import db  # noqa: E402
+from app.core.pdf import font_configuration  # noqa: E402
+from app.core.timeutil import local_today, utcnow  # noqa: E402
 from app.demo import seed  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.pdf import font_configuration  # noqa: E402
-from app.timeutil import local_today, utcnow  # noqa: E402
 from courses import exports, services  # noqa: E402
 from courses.models import CourseStatus  # noqa: E402
 

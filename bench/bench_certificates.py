@@ -63,11 +63,11 @@ from pypdf import PdfReader  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.accounts.models import Role, User  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.pdf import font_configuration  # noqa: E402
-from app.timeutil import to_local, utcnow  # noqa: E402
-from app.vocabulary import Region  # noqa: E402
+from app.core.accounts.models import Role, User  # noqa: E402
+from app.core.extensions import db  # noqa: E402
+from app.core.pdf import font_configuration  # noqa: E402
+from app.core.timeutil import to_local, utcnow  # noqa: E402
+from app.core.vocabulary import Region  # noqa: E402
 from certificates import services  # noqa: E402
 from certificates.models import Certificate  # noqa: E402
 from courses.models import (  # noqa: E402

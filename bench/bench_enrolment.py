@@ -53,11 +53,11 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.accounts.models import Role, User  # noqa: E402
 from app.config import normalise_database_url  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.timeutil import to_local, utcnow  # noqa: E402
-from app.vocabulary import Region  # noqa: E402
+from app.core.accounts.models import Role, User  # noqa: E402
+from app.core.extensions import db  # noqa: E402
+from app.core.timeutil import to_local, utcnow  # noqa: E402
+from app.core.vocabulary import Region  # noqa: E402
 from courses import enrolment  # noqa: E402
 from courses.models import (  # noqa: E402
     Audience,

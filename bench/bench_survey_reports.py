@@ -69,11 +69,11 @@ from sqlalchemy import event, insert, text  # noqa: E402
 from sqlalchemy.engine import Connection  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.accounts.models import Role, User  # noqa: E402
 from app.config import normalise_database_url  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.timeutil import local_to_utc  # noqa: E402
-from app.vocabulary import Region  # noqa: E402
+from app.core.accounts.models import Role, User  # noqa: E402
+from app.core.extensions import db  # noqa: E402
+from app.core.timeutil import local_to_utc  # noqa: E402
+from app.core.vocabulary import Region  # noqa: E402
 from courses.models import (  # noqa: E402
     Audience,
     Course,

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
 
-from app.forms import NotBlank, strip_filter
+from app.core.forms import NotBlank, strip_filter
 
 
 class CertificateReasonForm(FlaskForm):

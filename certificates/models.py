@@ -10,9 +10,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, LargeBinary, Numeric, String, text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from app.accounts.models import User
-from app.extensions import db, enum_type
-from app.timeutil import UTCDateTime, utcnow
+from app.core.accounts.models import User
+from app.core.extensions import db, enum_type
+from app.core.timeutil import UTCDateTime, utcnow
 
 
 class CertificateStatus(enum.StrEnum):

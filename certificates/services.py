@@ -15,12 +15,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import audit
-from app.accounts.models import Role, User
-from app.extensions import DomainError, db, insert_ignoring_conflicts
-from app.links import external_url
-from app.pdf import render_pdf_from_html
-from app.timeutil import to_local, utcnow
+from app.core import audit
+from app.core.accounts.models import Role, User
+from app.core.errors import DomainError
+from app.core.extensions import db, insert_ignoring_conflicts
+from app.core.links import external_url
+from app.core.pdf import render_pdf_from_html
+from app.core.timeutil import to_local, utcnow
 from certificates.models import Certificate, CertificateStatus, SerialCounter
 from courses.models import Course, Enrollment
 

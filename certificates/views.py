@@ -6,9 +6,9 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.access import public, roles, signed_in, staff_only
-from app.accounts.models import Role
-from app.extensions import db, limiter
+from app.core.access import public, roles, signed_in, staff_only
+from app.core.accounts.models import Role
+from app.core.extensions import db, limiter
 from certificates import services
 from certificates.forms import CertificateReasonForm
 from courses.forms import ConfirmForm

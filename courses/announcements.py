@@ -17,13 +17,14 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import joinedload
 
-from app import audit, outbox
-from app.accounts.models import User
-from app.extensions import DomainError, db, insert_ignoring_conflicts
-from app.links import external_url
-from app.templating import hours as format_hours
-from app.templating import local_datetime, won
-from app.timeutil import local_today, to_local, utcnow
+from app.core import audit, outbox
+from app.core.accounts.models import User
+from app.core.errors import DomainError
+from app.core.extensions import db, insert_ignoring_conflicts
+from app.core.links import external_url
+from app.core.templating import hours as format_hours
+from app.core.templating import local_datetime, won
+from app.core.timeutil import local_today, to_local, utcnow
 from courses.models import (
     Announcement,
     Course,

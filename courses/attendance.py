@@ -11,10 +11,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from app import audit
-from app.accounts.models import Role, User
-from app.extensions import DomainError, db
-from app.timeutil import local_to_utc, to_local, utcnow
+from app.core import audit
+from app.core.accounts.models import Role, User
+from app.core.errors import DomainError
+from app.core.extensions import db
+from app.core.timeutil import local_to_utc, to_local, utcnow
 from certificates import services as certificates
 from courses.models import (
     Attendance,

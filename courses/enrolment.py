@@ -22,12 +22,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from app import audit, outbox
-from app.accounts.models import Role, User
-from app.extensions import DomainError, db, lock_row
-from app.links import external_url
-from app.templating import local_datetime
-from app.timeutil import local_to_utc, to_local, utcnow
+from app.core import audit, outbox
+from app.core.accounts.models import Role, User
+from app.core.errors import DomainError
+from app.core.extensions import db, lock_row
+from app.core.links import external_url
+from app.core.templating import local_datetime
+from app.core.timeutil import local_to_utc, to_local, utcnow
 from courses.models import (
     Course,
     CourseStatus,
@@ -446,7 +447,7 @@ def parse_addresses(text: str) -> list[str]:
 
 def enrol_employees(course: Course, contact: User, addresses: list[str]) -> list[BulkOutcome]:
     """A company contact enrols its employees; unknown addresses get an invited account."""
-    from app.accounts import services as accounts
+    from app.core.accounts import services as accounts
 
     check_open(course)
     if contact.company_id is None:

@@ -7,9 +7,9 @@ from datetime import timedelta
 from flask import current_app
 from icalendar import Calendar, Event
 
-from app.links import external_url
-from app.pdf import render_pdf
-from app.timeutil import utcnow
+from app.core.links import external_url
+from app.core.pdf import render_pdf
+from app.core.timeutil import utcnow
 from courses.models import CalendarYear, Course, CourseStatus
 from courses.services import group_by_month
 

@@ -30,9 +30,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from app.forms import NotBlank, strip_filter
-from app.timeutil import local_to_utc
-from app.vocabulary import REGION_LABELS, Region, choices
+from app.core.forms import NotBlank, strip_filter
+from app.core.timeutil import local_to_utc
+from app.core.vocabulary import REGION_LABELS, Region, choices
 from courses.models import (
     ATTENDANCE_LABELS,
     AUDIENCE_LABELS,

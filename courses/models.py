@@ -24,10 +24,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from app.accounts.models import User
-from app.extensions import db, enum_type
-from app.timeutil import UTCDateTime, to_local, utcnow
-from app.vocabulary import Region
+from app.core.accounts.models import User
+from app.core.extensions import db, enum_type
+from app.core.timeutil import UTCDateTime, to_local, utcnow
+from app.core.vocabulary import Region
 
 
 class Audience(enum.StrEnum):

@@ -14,11 +14,12 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, select, true
 from sqlalchemy.orm import selectinload
 
-from app import audit
-from app.accounts.models import Role, User
-from app.extensions import DomainError, db
-from app.timeutil import end_of_local_day, to_local, utcnow
-from app.vocabulary import Region
+from app.core import audit
+from app.core.accounts.models import Role, User
+from app.core.errors import DomainError
+from app.core.extensions import db
+from app.core.timeutil import end_of_local_day, to_local, utcnow
+from app.core.vocabulary import Region
 from courses import attendance, enrolment
 from courses.models import (
     Audience,

@@ -21,10 +21,10 @@ from flask_login import current_user
 from werkzeug.utils import secure_filename
 from wtforms.fields.choices import SelectChoice
 
-from app.access import public, roles, staff_only
-from app.accounts.models import Role
-from app.forms import flash_form_errors, show_domain_error
-from app.timeutil import local_today, utcnow
+from app.core.access import public, roles, staff_only
+from app.core.accounts.models import Role
+from app.core.forms import flash_form_errors, show_domain_error
+from app.core.timeutil import local_today, utcnow
 from courses import enrolment, exports, services
 from courses.forms import (
     CancelCourseForm,

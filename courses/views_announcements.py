@@ -7,9 +7,9 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.access import public, staff_only
-from app.extensions import csrf, db
-from app.timeutil import utcnow
+from app.core.access import public, staff_only
+from app.core.extensions import csrf, db
+from app.core.timeutil import utcnow
 from courses import announcements, services
 from courses.forms import AnnouncementForm, ConfirmForm, SubscribeForm
 from courses.models import Announcement, CourseStatus

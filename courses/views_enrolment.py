@@ -10,12 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from openpyxl import Workbook
 
-from app.access import public, roles, staff_only
-from app.accounts import services as accounts
-from app.accounts.models import Role
-from app.extensions import db
-from app.forms import flash_form_errors
-from app.templating import local_datetime
+from app.core.access import public, roles, staff_only
+from app.core.accounts import services as accounts
+from app.core.accounts.models import Role
+from app.core.extensions import db
+from app.core.forms import flash_form_errors
+from app.core.templating import local_datetime
 from courses import attendance, enrolment, services
 from courses.forms import (
     BulkEnrolForm,

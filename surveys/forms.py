@@ -19,8 +19,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.forms import NotBlank, strip_filter
-from app.vocabulary import choices
+from app.core.forms import NotBlank, strip_filter
+from app.core.vocabulary import choices
 from surveys.models import QUESTION_TYPE_LABELS, QuestionType, SurveyTemplate
 
 LIKERT_CHOICES = [

@@ -8,10 +8,11 @@ from datetime import date, datetime, time
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from app import audit
-from app.accounts.models import Role, User
-from app.extensions import DomainError, db
-from app.timeutil import local_to_utc, local_today
+from app.core import audit
+from app.core.accounts.models import Role, User
+from app.core.errors import DomainError
+from app.core.extensions import db
+from app.core.timeutil import local_to_utc, local_today
 from courses.models import Course, course_instructors
 from surveys import services
 from surveys.models import InstructorMeeting

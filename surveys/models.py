@@ -18,9 +18,9 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.accounts.models import User
-from app.extensions import db, enum_type
-from app.timeutil import UTCDateTime, utcnow
+from app.core.accounts.models import User
+from app.core.extensions import db, enum_type
+from app.core.timeutil import UTCDateTime, utcnow
 
 
 class SurveyKind(enum.StrEnum):

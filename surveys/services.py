@@ -17,11 +17,12 @@ from flask_babel import gettext as _
 from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import audit, outbox
-from app.accounts.models import User
-from app.extensions import DomainError, db, insert_ignoring_conflicts
-from app.links import external_url
-from app.timeutil import local_to_utc, local_today, utcnow
+from app.core import audit, outbox
+from app.core.accounts.models import User
+from app.core.errors import DomainError
+from app.core.extensions import db, insert_ignoring_conflicts
+from app.core.links import external_url
+from app.core.timeutil import local_to_utc, local_today, utcnow
 from courses.models import (
     Attendance,
     AttendanceStatus,

@@ -19,11 +19,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from openpyxl import Workbook
 
-from app.access import public, roles, staff_only
-from app.accounts.models import Role, User
-from app.extensions import db, limiter
-from app.pdf import render_pdf
-from app.timeutil import local_today
+from app.core.access import public, roles, staff_only
+from app.core.accounts.models import Role, User
+from app.core.extensions import db, limiter
+from app.core.pdf import render_pdf
+from app.core.timeutil import local_today
 from courses import services as courses
 from surveys import charts, meetings, services
 from surveys.forms import MeetingForm, TemplateForm, answer_form_class, answers_from

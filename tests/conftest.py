@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.config import normalise_database_url
-from app.extensions import db
+from app.core.extensions import db
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -9,10 +9,10 @@ from decimal import Decimal
 
 from werkzeug.security import generate_password_hash
 
-from app.accounts.models import Company, Role, User
-from app.extensions import db
-from app.timeutil import local_to_utc
-from app.vocabulary import CompanySize, Region
+from app.core.accounts.models import Company, Role, User
+from app.core.extensions import db
+from app.core.timeutil import local_to_utc
+from app.core.vocabulary import CompanySize, Region
 from courses.models import (
     Audience,
     CalendarYear,

@@ -20,9 +20,9 @@ from wtforms import (
 )
 from wtforms.validators import Email, Length, NumberRange, Optional, ValidationError
 
-from app.forms import NotBlank, strip_filter
-from app.timeutil import local_to_utc
-from app.vocabulary import REGION_LABELS, Region, choices
+from app.core.forms import NotBlank, strip_filter
+from app.core.timeutil import local_to_utc
+from app.core.vocabulary import REGION_LABELS, Region, choices
 from courses.models import AUDIENCE_LABELS, Audience
 from visits.models import CP_STATUS_LABELS, NEED_LABELS
 from visits.services import RequestDetails, Schedule

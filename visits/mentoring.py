@@ -9,12 +9,13 @@ from flask import render_template
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from app import audit, outbox
-from app.accounts.models import Role, User
-from app.extensions import DomainError, db
-from app.links import external_url
-from app.pdf import render_pdf_from_html
-from app.timeutil import local_today, utcnow
+from app.core import audit, outbox
+from app.core.accounts.models import Role, User
+from app.core.errors import DomainError
+from app.core.extensions import db
+from app.core.links import external_url
+from app.core.pdf import render_pdf_from_html
+from app.core.timeutil import local_today, utcnow
 from visits.models import (
     CaseChecklistEntry,
     CaseState,

@@ -9,10 +9,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.accounts.models import Company, User
-from app.extensions import db, enum_type
-from app.timeutil import UTCDateTime, utcnow
-from app.vocabulary import Region
+from app.core.accounts.models import Company, User
+from app.core.extensions import db, enum_type
+from app.core.timeutil import UTCDateTime, utcnow
+from app.core.vocabulary import Region
 from courses.models import Audience
 
 

@@ -18,13 +18,14 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import audit, outbox
-from app.accounts import services as accounts
-from app.accounts.models import Company, Role, User
-from app.extensions import DomainError, db, lock_row
-from app.links import external_url
-from app.timeutil import local_today, to_local, utcnow
-from app.vocabulary import Region
+from app.core import audit, outbox
+from app.core.accounts import services as accounts
+from app.core.accounts.models import Company, Role, User
+from app.core.errors import DomainError
+from app.core.extensions import db, lock_row
+from app.core.links import external_url
+from app.core.timeutil import local_today, to_local, utcnow
+from app.core.vocabulary import Region
 from courses import enrolment
 from courses import services as courses
 from courses.models import Audience, Course, CourseFormat, CourseStatus, EnrollmentSource, SizeFocus

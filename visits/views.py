@@ -8,10 +8,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.access import public, roles, staff_only
-from app.accounts.models import Role
-from app.extensions import db, limiter
-from app.forms import flash_form_errors, show_domain_error
+from app.core.access import public, roles, staff_only
+from app.core.accounts.models import Role
+from app.core.extensions import db, limiter
+from app.core.forms import flash_form_errors, show_domain_error
 from courses import services as courses
 from courses.forms import ConfirmForm
 from visits import services

@@ -8,10 +8,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from app.access import roles, staff_only
-from app.accounts.models import Role, User
-from app.extensions import db
-from app.forms import flash_form_errors
+from app.core.access import roles, staff_only
+from app.core.accounts.models import Role, User
+from app.core.extensions import db
+from app.core.forms import flash_form_errors
 from courses.forms import ConfirmForm
 from visits import mentoring
 from visits.forms import AssignForm, MentoringForm, VisitForm

@@ -7,9 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, EqualTo, Length, Optional
 
-from app.accounts.services import MIN_PASSWORD_LENGTH
-from app.forms import NotBlank, strip_filter
-from app.vocabulary import COMPANY_SIZE_LABELS, REGION_LABELS, choices
+from app.core.accounts.services import MIN_PASSWORD_LENGTH
+from app.core.forms import NotBlank, strip_filter
+from app.core.vocabulary import COMPANY_SIZE_LABELS, REGION_LABELS, choices
 
 
 def new_password_field(label) -> PasswordField:

@@ -8,8 +8,6 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from app.access import public, signed_in
-from app.accounts import services
 from app.accounts.forms import (
     CompanyRegistrationForm,
     DeleteAccountForm,
@@ -19,10 +17,12 @@ from app.accounts.forms import (
     RegistrationForm,
     SetPasswordForm,
 )
-from app.accounts.models import Role
-from app.extensions import db, limiter
-from app.timeutil import utcnow
-from app.vocabulary import CompanySize, Region
+from app.core.access import public, signed_in
+from app.core.accounts import services
+from app.core.accounts.models import Role
+from app.core.extensions import db, limiter
+from app.core.timeutil import utcnow
+from app.core.vocabulary import CompanySize, Region
 
 bp = Blueprint("accounts", __name__, url_prefix="/auth")
 
@@ -238,7 +238,7 @@ def forgot_password():
 @me_bp.route("/data.json")
 @signed_in
 def personal_data():
-    from app.accounts import privacy
+    from app import privacy
 
     response = jsonify(privacy.personal_data(current_user._get_current_object()))
     response.headers["Content-Disposition"] = 'attachment; filename="my-coursedesk-data.json"'
@@ -249,7 +249,7 @@ def personal_data():
 @me_bp.route("/delete", methods=["GET", "POST"])
 @signed_in
 def delete_account():
-    from app.accounts import privacy
+    from app import privacy
 
     form = DeleteAccountForm()
     if form.validate_on_submit():

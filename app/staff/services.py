@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from app.extensions import db
-from app.timeutil import local_today
+from app.core.extensions import db
+from app.core.timeutil import local_today
 from courses.announcements import AnnouncementStandardRow
 from courses.models import Course, CourseStatus
 from courses.services import CalendarStandard, calendar_standard

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from app.access import staff_only
+from app.core.access import staff_only
+from app.core.timeutil import local_today
 from app.staff import services
-from app.timeutil import local_today
 from courses import announcements
 from surveys import meetings
 from surveys import services as surveys

@@ -6,8 +6,8 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from app.access import rule_for
-from app.accounts.models import Role
+from app.core.access import rule_for
+from app.core.accounts.models import Role
 from tests.conftest import login
 from tests.factories import make_user
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.accounts.models import Company, Role, User
-from app.extensions import db
+from app.core.accounts.models import Company, Role, User
+from app.core.extensions import db
 from tests.conftest import csrf_token, login, post_form
 from tests.factories import PASSWORD, make_company, make_user
 

@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 from tests.conftest import POSTGRES_URL
 
 

@@ -6,9 +6,9 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from app import outbox
-from app.extensions import db
-from app.outbox import MailStatus, OutboxMessage
+from app.core import outbox
+from app.core.extensions import db
+from app.core.outbox import MailStatus, OutboxMessage
 
 
 def queue_mails(count: int) -> None:
@@ -120,7 +120,7 @@ def test_a_permanently_refused_recipient_fails_at_once(app, smtp_server) -> None
 def test_a_temporary_refusal_is_retried_later_with_backoff(app, smtp_server) -> None:
     from datetime import timedelta
 
-    from app.timeutil import utcnow
+    from app.core.timeutil import utcnow
 
     async def busy(server, session, envelope, address, rcpt_options):
         return "450 Mailbox busy, try later"

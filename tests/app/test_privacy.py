@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from app.accounts.models import User
-from app.extensions import db
+from app.core.accounts.models import User
+from app.core.extensions import db
 from courses import enrolment
 from courses.models import Course, Enrollment, EnrollmentStatus, Subscriber
 from tests.conftest import login, post_form

@@ -6,9 +6,9 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from app.accounts.models import Role, User
+from app.core.accounts.models import Role, User
+from app.core.extensions import db
 from app.demo import seed
-from app.extensions import db
 from courses.models import CalendarYear, Course, CourseStatus
 
 

@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from app.accounts.models import Role
-from app.timeutil import local_to_utc
+from app.core.accounts.models import Role
+from app.core.timeutil import local_to_utc
 from courses.services import calendar_standard
 from tests.conftest import login
 from tests.factories import make_course, make_user, publish_year

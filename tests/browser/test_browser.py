@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from app.accounts.models import Role
-from app.extensions import db
-from app.vocabulary import Region
+from app.core.accounts.models import Role
+from app.core.extensions import db
+from app.core.vocabulary import Region
 from courses.models import Course, CourseStatus
 from tests.factories import PASSWORD, make_course, make_user, publish_year
 

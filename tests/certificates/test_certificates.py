@@ -16,8 +16,8 @@ import zxingcpp
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from app.accounts.models import Role, User
-from app.extensions import db
+from app.core.accounts.models import Role, User
+from app.core.extensions import db
 from certificates import services
 from certificates.models import Certificate, CertificateStatus
 from courses import attendance
@@ -258,7 +258,7 @@ def test_names_are_masked_the_korean_way(name: str, masked: str) -> None:
 @pytest.fixture
 def rate_limited_app(database_url):
     from app import create_app
-    from app.extensions import limiter
+    from app.core.extensions import limiter
 
     config = {**_config(database_url), "RATELIMIT_ENABLED": True}
     app = create_app(config)

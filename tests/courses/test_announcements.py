@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from app.accounts.models import Role
-from app.extensions import db
-from app.outbox import OutboxMessage
-from app.timeutil import local_to_utc
+from app.core.accounts.models import Role
+from app.core.extensions import db
+from app.core.outbox import OutboxMessage
+from app.core.timeutil import local_to_utc
 from courses import announcements
 from courses.models import Announcement, Subscriber
 from tests.conftest import login, post_form

@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from app.accounts.models import Role
-from app.audit import AuditEntry
-from app.extensions import db
-from app.timeutil import local_to_utc
+from app.core.accounts.models import Role
+from app.core.audit import AuditEntry
+from app.core.extensions import db
+from app.core.timeutil import local_to_utc
 from courses import attendance, enrolment
 from courses.models import AttendanceStatus, Enrollment
 from tests.conftest import login, post_form

@@ -11,11 +11,11 @@ from icalendar import Calendar
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from app.accounts.models import Role
-from app.audit import AuditEntry
-from app.extensions import db
-from app.pdf import render_pdf_from_html
-from app.vocabulary import Region
+from app.core.accounts.models import Role
+from app.core.audit import AuditEntry
+from app.core.extensions import db
+from app.core.pdf import render_pdf_from_html
+from app.core.vocabulary import Region
 from courses.models import Audience, CalendarYear, Course, CourseStatus
 from tests.conftest import login, post_form
 from tests.factories import make_course, make_user, publish_year

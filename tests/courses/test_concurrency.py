@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from app.accounts.models import Role, User
-from app.extensions import db
-from app.outbox import OutboxMessage
+from app.core.accounts.models import Role, User
+from app.core.extensions import db
+from app.core.outbox import OutboxMessage
 from courses import announcements, enrolment
 from courses.models import Announcement, Course, Enrollment, EnrollmentStatus, Subscriber
 from tests.conftest import POSTGRES_URL, _config

@@ -8,9 +8,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from app.accounts.models import Role
-from app.audit import AuditEntry
-from app.extensions import db
+from app.core.accounts.models import Role
+from app.core.audit import AuditEntry
+from app.core.extensions import db
 from courses import services
 from courses.models import Course, CourseStatus, Material
 from tests.conftest import login, post_form

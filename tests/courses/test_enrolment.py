@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.accounts.models import Role
-from app.audit import AuditEntry
-from app.extensions import db
-from app.outbox import OutboxMessage
-from app.timeutil import local_to_utc, utcnow
+from app.core.accounts.models import Role
+from app.core.audit import AuditEntry
+from app.core.extensions import db
+from app.core.outbox import OutboxMessage
+from app.core.timeutil import local_to_utc, utcnow
 from courses import enrolment
 from courses.models import Course, CourseStatus, Enrollment, EnrollmentStatus
 from tests.conftest import login, post_form
@@ -245,7 +245,7 @@ def test_a_company_contact_enrols_employees_in_bulk(client) -> None:
     db.session.expire_all()
     assert enrolment.find_enrollment(course.id, colleague.id).status == EnrollmentStatus.ENROLLED
     assert enrolment.find_enrollment(course.id, outsider.id) is None
-    from app.accounts.services import find_user
+    from app.core.accounts.services import find_user
 
     new_hire = find_user("new.hire@hanbit.example.com")
     assert new_hire.company_id == contact.company_id

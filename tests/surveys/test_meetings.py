@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 
 from pypdf import PdfReader
 
-from app.accounts.models import Role
-from app.extensions import db
+from app.core.accounts.models import Role
+from app.core.extensions import db
 from courses.models import Enrollment, EnrollmentStatus
 from surveys import meetings, services
 from surveys.models import InstructorMeeting, Invitation, Metric, QuestionType, SurveyKind

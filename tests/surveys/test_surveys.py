@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import event, func, inspect, select
 
-from app.accounts.models import Role, User
-from app.extensions import db
-from app.outbox import OutboxMessage
-from app.timeutil import local_to_utc
+from app.core.accounts.models import Role, User
+from app.core.extensions import db
+from app.core.outbox import OutboxMessage
+from app.core.timeutil import local_to_utc
 from certificates import services as certificates
 from courses.models import Enrollment, EnrollmentStatus
 from surveys import services

@@ -9,10 +9,10 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from app.accounts.models import Role
-from app.audit import AuditEntry
-from app.extensions import db
-from app.outbox import OutboxMessage
+from app.core.accounts.models import Role
+from app.core.audit import AuditEntry
+from app.core.extensions import db
+from app.core.outbox import OutboxMessage
 from tests.conftest import login, post_form
 from tests.factories import make_user
 from visits import mentoring

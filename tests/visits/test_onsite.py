@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.accounts.models import Role
-from app.audit import AuditEntry
-from app.extensions import db
-from app.outbox import OutboxMessage
+from app.core.accounts.models import Role
+from app.core.audit import AuditEntry
+from app.core.extensions import db
+from app.core.outbox import OutboxMessage
 from certificates import services as certificates
 from courses import attendance
 from courses.models import Course, Enrollment, EnrollmentStatus
@@ -388,7 +388,7 @@ def test_bad_request_input_is_a_form_error(client, contact) -> None:
 
 
 def test_the_sla_clock_counts_working_days(app, contact) -> None:
-    from app.timeutil import local_to_utc
+    from app.core.timeutil import local_to_utc
 
     friday = local_to_utc(datetime(2027, 4, 9, 17, 0))
     request = new_request(contact, state=RequestState.SUBMITTED, submitted_at=friday)

@@ -27,8 +27,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import ForeignKey, LargeBinary, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db, enum_type, insert_ignoring_conflicts
-from app.timeutil import UTCDateTime, utcnow
+from app.core.extensions import db, enum_type, insert_ignoring_conflicts
+from app.core.timeutil import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 

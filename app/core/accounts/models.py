@@ -11,9 +11,9 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.extensions import db, enum_type
-from app.timeutil import UTCDateTime, utcnow
-from app.vocabulary import CompanySize, Region
+from app.core.extensions import db, enum_type
+from app.core.timeutil import UTCDateTime, utcnow
+from app.core.vocabulary import CompanySize, Region
 
 
 class Role(enum.StrEnum):

@@ -26,7 +26,7 @@ class Base(DeclarativeBase):
 
 def render_migration_item(type_: str, obj, autogen_context):
     """Write our UTCDateTime as a plain DateTime, so migrations never import app code."""
-    from app.timeutil import UTCDateTime
+    from app.core.timeutil import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
@@ -64,15 +64,6 @@ def insert_ignoring_conflicts(table, *, on: list[str]):
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return insert(table).on_conflict_do_nothing(index_elements=on)
-
-
-class DomainError(Exception):
-    """A refused operation, with a message for the person and, if any, the form field."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def lock_row(column, row_id: int) -> None:

@@ -10,7 +10,7 @@ from flask import Flask, current_app, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from markupsafe import Markup, escape
 
-from app.timeutil import local_today, utcnow
+from app.core.timeutil import local_today, utcnow
 
 
 def local_datetime(value: datetime | None, pattern: str = "yyyy-MM-dd HH:mm") -> str:

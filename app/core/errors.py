@@ -7,7 +7,16 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import db
+from app.core.extensions import db
+
+
+class DomainError(Exception):
+    """A refused operation, with a message for the person and, if any, the form field."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
 
 
 def _messages() -> dict[int, str]:

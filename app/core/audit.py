@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.accounts.models import User
-from app.extensions import db
-from app.timeutil import UTCDateTime, utcnow
+from app.core.accounts.models import User
+from app.core.extensions import db
+from app.core.timeutil import UTCDateTime, utcnow
 
 
 class AuditEntry(db.Model):

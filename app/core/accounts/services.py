@@ -11,12 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app import audit
-from app.accounts.models import Company, Role, User
-from app.extensions import DomainError, db
-from app.links import external_url
-from app.timeutil import utcnow
-from app.vocabulary import CompanySize, Region
+from app.core import audit
+from app.core.accounts.models import Company, Role, User
+from app.core.errors import DomainError
+from app.core.extensions import db
+from app.core.links import external_url
+from app.core.timeutil import utcnow
+from app.core.vocabulary import CompanySize, Region
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -196,7 +197,7 @@ def set_password_with_token(token: str, password: str) -> User:
 
 def queue_password_mail(user: User, *, invitation: bool) -> None:
     """Queue an invitation (new account) or a reset mail with a set-password link."""
-    from app import outbox
+    from app.core import outbox
 
     url = external_url("accounts.set_password", token=password_token(user))
     institute = current_app.config["INSTITUTE_NAME"]

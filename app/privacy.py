@@ -15,11 +15,11 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
-from app import audit
-from app.accounts.models import Role, User
-from app.accounts.services import AccountError
-from app.extensions import db
-from app.timeutil import utcnow
+from app.core import audit
+from app.core.accounts.models import Role, User
+from app.core.accounts.services import AccountError
+from app.core.extensions import db
+from app.core.timeutil import utcnow
 
 DELETED_NAME = "탈퇴 회원"
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
-from app.accounts.models import Role
+from app.core.accounts.models import Role
 
 ATTRIBUTE = "access_rule"
 F = TypeVar("F", bound=Callable[..., Any])
