@@ -49,8 +49,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
 
     from app import cli
-    from app.core import errors, templating
+    from app.core import errors, templating, unit_of_work
 
+    unit_of_work.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     cli.init_app(app)

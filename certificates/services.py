@@ -46,12 +46,12 @@ def refusal(enrollment: Enrollment, course: Course) -> CertificateError | None:
     """Why this enrolment cannot have a certificate yet, or None when it can.
 
     The survey gate: a course that requires its post-course survey issues the certificate
-    once the learner has submitted it (`Enrollment.survey_answered_on`, which the surveys
+    once the learner has submitted it (`Enrollment.survey_submitted`, which the surveys
     package sets on submission). A course without a survey issues at once.
     """
     if not enrollment.completed:
         return CertificateError(_("A certificate is issued once the course is completed."))
-    if course.requires_survey and enrollment.survey_answered_on is None:
+    if course.requires_survey and not enrollment.survey_submitted:
         return SurveyPending(
             _("Please answer the course survey first; your certificate is issued right after.")
         )

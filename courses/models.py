@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -11,7 +11,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
-    Date,
     ForeignKey,
     Index,
     LargeBinary,
@@ -20,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
@@ -338,9 +338,10 @@ class Enrollment(db.Model):
     completed: Mapped[bool | None]
     attended_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
     completion_override_reason: Mapped[str | None] = mapped_column(String(500))
-    #: The day the learner submitted the post-course survey. Only the fact and the day:
-    #: the answers are stored apart, with nothing that leads back to this row.
-    survey_answered_on: Mapped[date | None] = mapped_column(Date)
+    #: The learner has submitted the post-course survey: the certificate's survey gate.
+    #: Only the fact, no day or time; the answers are sealed and released apart, in
+    #: batches, with nothing that leads back to this row (see surveys/models.py).
+    survey_submitted: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     course: Mapped[Course] = relationship(lazy="raise")
     learner: Mapped[User] = relationship(foreign_keys=[learner_id], lazy="raise")

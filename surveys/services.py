@@ -473,7 +473,7 @@ def submit(invitation: Invitation, answers: dict[int, AnswerValue]) -> Response:
         db.session.execute(
             update(Enrollment)
             .where(Enrollment.id == invitation.enrollment_id)
-            .values(survey_answered_on=today)
+            .values(survey_submitted=True, updated_at=Enrollment.updated_at)
             .execution_options(synchronize_session=False)
         )
     db.session.commit()

@@ -7,7 +7,7 @@ import io
 import logging
 import threading
 import zipfile
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pypdfium2
@@ -39,7 +39,7 @@ def completed_enrolment(course=None, *, name: str = "홍길동", answered: bool 
         learner_id=learner.id,
         status=EnrollmentStatus.ENROLLED,
         completed=True,
-        survey_answered_on=date(2026, 3, 7) if answered else None,
+        survey_submitted=answered,
     )
     db.session.add(enrollment)
     db.session.commit()
@@ -65,7 +65,7 @@ def test_the_survey_gate_holds_until_the_survey_is_answered(app) -> None:
     enrollment = completed_enrolment(answered=False)
     with pytest.raises(services.SurveyPending):
         services.issue(enrollment)
-    enrollment.survey_answered_on = date.today()
+    enrollment.survey_submitted = True
     db.session.commit()
     assert services.issue(enrollment).is_valid
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import event, func, inspect, select
@@ -214,7 +214,7 @@ def test_submitting_the_survey_opens_the_certificate(app) -> None:
     certificate = certificates.valid_certificate(enrollment.id)
     assert certificate is not None and certificate.issued_by_id == staff.id
     db.session.expire_all()
-    assert db.session.get(Enrollment, enrollment.id).survey_answered_on == date.today()
+    assert db.session.get(Enrollment, enrollment.id).survey_submitted
 
 
 # --- Anonymity ------------------------------------------------------------------------------

@@ -1,0 +1,52 @@
+"""One transaction per action.
+
+Services change state and flush; they never commit. The action that called them commits
+once: a request when its handler has returned, a CLI command per unit of work it
+documents (a course in `announce-due`, a message in `outbox send`). Any exception, and
+any error response, rolls the whole action back, including the mail it queued in the
+outbox, so a failure half-way leaves nothing half-done behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, Response, request
+
+from app.core.extensions import db
+
+#: Methods that must not change domain state; their transaction is always rolled back.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_end_request_transaction)
+    app.teardown_request(_discard_unfinished_transaction)
+
+
+def _end_request_transaction(response: Response) -> Response:
+    """Commit a state-changing request that succeeded; roll back everything else."""
+    if request.method in SAFE_METHODS or response.status_code >= 400:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return response
+
+
+def _discard_unfinished_transaction(error: BaseException | None) -> None:
+    # Reached with an error when the handler or the commit raised: nothing of it stays.
+    if error is not None:
+        db.session.rollback()
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """For CLI commands and other work outside a request: commit once at the end of the
+    block, or roll the block back if it raises."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
