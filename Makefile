@@ -31,6 +31,7 @@ bench: install translations
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 install: system-deps $(VENV)/.stamp-install
 

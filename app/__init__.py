@@ -138,3 +138,16 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def _sqlite_begin_before_savepoint(connection: Any, name: str) -> None:
+    """SQLite: the driver sends BEGIN only before the first INSERT, UPDATE or DELETE, so a
+    SAVEPOINT opened after reads only would start the transaction itself, and its RELEASE
+    would commit everything so far. Begin the real transaction first (IMMEDIATE: it is
+    about to write anyway, and the reads before it held no snapshot)."""
+    if connection.dialect.name != "sqlite":
+        return
+    driver_connection = connection.connection.dbapi_connection
+    if not driver_connection.in_transaction:
+        driver_connection.execute("BEGIN IMMEDIATE")

@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from app.core.accounts import services as accounts
 from app.core.accounts.models import Role
-from app.core.extensions import db
+from app.core.unit_of_work import unit_of_work
 from app.core.vocabulary import CompanySize, Region
 
 
@@ -54,24 +54,23 @@ def create_user(
 ) -> None:
     """Create an account of any role."""
     try:
-        company = None
-        if company_number:
-            company = accounts.find_company(company_number)
-            if company is None:
-                if not company_name:
-                    raise click.UsageError("Unknown company: give --company-name to create it.")
-                company = accounts.create_company(
-                    name=company_name,
-                    business_number=company_number,
-                    region=Region(region),
-                    size=CompanySize(size),
-                )
-        user = accounts.create_user(
-            email=email, name=name, password=password, role=Role(role), company=company
-        )
-        db.session.commit()
+        with unit_of_work():
+            company = None
+            if company_number:
+                company = accounts.find_company(company_number)
+                if company is None:
+                    if not company_name:
+                        raise click.UsageError("Unknown company: give --company-name to create it.")
+                    company = accounts.create_company(
+                        name=company_name,
+                        business_number=company_number,
+                        region=Region(region),
+                        size=CompanySize(size),
+                    )
+            user = accounts.create_user(
+                email=email, name=name, password=password, role=Role(role), company=company
+            )
     except accounts.AccountError as error:
-        db.session.rollback()
         raise click.ClickException(error.message) from error
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
@@ -90,7 +89,7 @@ def announce_due() -> None:
     """Publish the announcements that are due and queue the newsletter (idempotent)."""
     from courses.announcements import announce_due as run
 
-    click.echo(f"Announcements: {run()}.")
+    click.echo(f"Announcements: {run(unit=unit_of_work)}.")  # one transaction per course
 
 
 @click.command("remind-due")
@@ -98,12 +97,14 @@ def remind_due() -> None:
     """Queue the day-before reminders, with the course's .ics attached (idempotent)."""
     from courses.enrolment import remind_due as run
 
-    click.echo(f"Reminders queued: {run()}.")
+    with unit_of_work():
+        queued = run()
+    click.echo(f"Reminders queued: {queued}.")
 
 
 @click.group("surveys")
 def surveys_cli() -> None:
-    """Survey invitations."""
+    """Survey invitations and the release of sealed answers."""
 
 
 @surveys_cli.command("invite-post-course")
@@ -112,25 +113,47 @@ def surveys_cli() -> None:
 )
 @with_appcontext
 def invite_post_course(within_days: int) -> None:
-    """Invite the attendees of ended courses and remind them after 3 and 7 days (idempotent)."""
+    """Invite the attendees of ended courses, remind them after 3 and 7 days, and release
+    the sealed answers that are due (idempotent)."""
     from surveys.services import invite_post_course as run
+    from surveys.services import release_due
 
-    click.echo(f"Post-course surveys: {run(within_days=within_days)}.")
+    with unit_of_work():
+        report = run(within_days=within_days)
+    with unit_of_work():  # apart, so that a release never waits on the invitations' locks
+        released = release_due()
+    click.echo(f"Post-course surveys: {report}; {released} answers released.")
 
 
 @surveys_cli.command("invite-half-yearly")
 @click.option("--half", required=True, help="The half-year, e.g. 2027H1.")
 @with_appcontext
 def invite_half_yearly(half: str) -> None:
-    """Invite everyone who completed a course in the half-year, once per person (idempotent)."""
-    from surveys.services import SurveyError
+    """Invite everyone who completed a course in the half-year, once per person, and release
+    the sealed answers that are due (idempotent)."""
+    from surveys.services import SurveyError, release_due
     from surveys.services import invite_half_yearly as run
 
     try:
-        report = run(half.strip().upper())
+        with unit_of_work():
+            report = run(half.strip().upper())
     except SurveyError as error:
         raise click.BadParameter(error.message, param_hint="--half") from error
-    click.echo(f"Half-yearly survey {half}: {report}.")
+    with unit_of_work():
+        released = release_due()
+    click.echo(f"Half-yearly survey {half}: {report}; {released} answers released.")
+
+
+@surveys_cli.command("release-due")
+@with_appcontext
+def release_due() -> None:
+    """Release the sealed survey answers that are due: k waiting in a group, or the survey
+    closed (idempotent; the invite commands run it too)."""
+    from surveys.services import release_due as run
+
+    with unit_of_work():
+        released = run()
+    click.echo(f"Survey answers released: {released}.")
 
 
 @click.group("visits")
@@ -144,4 +167,4 @@ def lapse_due() -> None:
     """Lapse requests whose sign-up deadline passed below the threshold (idempotent)."""
     from visits.services import lapse_due as run
 
-    click.echo(f"On-site requests lapsed: {run()}.")
+    click.echo(f"On-site requests lapsed: {run(unit=unit_of_work)}.")  # one per request

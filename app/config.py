@@ -57,6 +57,9 @@ def from_environment() -> dict[str, Any]:
         "ONSITE_THRESHOLD": int(os.environ.get("ONSITE_THRESHOLD", "10")),
         "ONSITE_SIGNUP_DAYS": int(os.environ.get("ONSITE_SIGNUP_DAYS", "21")),
         "ONSITE_SLA_WORKING_DAYS": int(os.environ.get("ONSITE_SLA_WORKING_DAYS", "2")),
+        #: Survey answers reach the reports in shuffled batches of at least this many per
+        #: course or half-year (or when the survey closes): 1 in k anonymity.
+        "SURVEY_RELEASE_BATCH": int(os.environ.get("SURVEY_RELEASE_BATCH", "5")),
         "INSTITUTE_NAME": os.environ.get("INSTITUTE_NAME", "전략물자관리원 교육센터"),
         # Session cookies: HttpOnly, SameSite=Lax, Secure over HTTPS (see SessionInterface).
         "SESSION_COOKIE_HTTPONLY": True,

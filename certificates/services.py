@@ -8,6 +8,8 @@ import re
 import secrets
 import zipfile
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 import segno
 from flask import current_app, render_template
@@ -23,7 +25,6 @@ from app.core.links import external_url
 from app.core.pdf import render_pdf_from_html
 from app.core.timeutil import to_local, utcnow
 from certificates.models import Certificate, CertificateStatus, SerialCounter
-from courses.models import Course, Enrollment
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 16  # 80 bits: not guessable, short enough to type from paper
@@ -35,27 +36,23 @@ class CertificateError(DomainError):
     """A refused operation in certificates, with a message for the person."""
 
 
-class SurveyPending(CertificateError):
-    """The course asks for its post-course survey before the certificate."""
+@dataclass(frozen=True)
+class CertificateFacts:
+    """What a certificate certifies, copied in when it is issued.
 
-
-# --- Who may have one --------------------------------------------------------------------
-
-
-def refusal(enrollment: Enrollment, course: Course) -> CertificateError | None:
-    """Why this enrolment cannot have a certificate yet, or None when it can.
-
-    The survey gate: a course that requires its post-course survey issues the certificate
-    once the learner has submitted it (`Enrollment.survey_submitted`, which the surveys
-    package sets on submission). A course without a survey issues at once.
+    The courses feature decides *whether* an enrolment has a certificate
+    (`courses.attendance.settle_certificate`) and hands over these facts; this package
+    knows no course or enrolment model.
     """
-    if not enrollment.completed:
-        return CertificateError(_("A certificate is issued once the course is completed."))
-    if course.requires_survey and not enrollment.survey_submitted:
-        return SurveyPending(
-            _("Please answer the course survey first; your certificate is issued right after.")
-        )
-    return None
+
+    enrollment_id: int
+    learner_id: int
+    holder_name: str
+    course_id: int
+    course_title: str
+    course_start: date
+    course_end: date
+    hours: Decimal
 
 
 def valid_certificate(enrollment_id: int) -> Certificate | None:
@@ -90,74 +87,67 @@ def new_verification_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def issue(enrollment: Enrollment, *, by: User | None = None) -> Certificate:
-    """The enrolment's certificate: the existing valid one, or a new one."""
-    existing = valid_certificate(enrollment.id)
+def issue(facts: CertificateFacts, *, issuer: User | None, by: User | None = None) -> Certificate:
+    """The enrolment's valid certificate: the existing one, or a new one.
+
+    `issuer` is the staff member named on the document (standard 11); `by` the person
+    acting, audited when staff. Only flushes; the caller's action commits.
+    """
+    existing = valid_certificate(facts.enrollment_id)
     if existing is not None:
         return existing
-    course = db.session.get(Course, enrollment.course_id)
-    problem = refusal(enrollment, course)
-    if problem is not None:
-        raise problem
-    issuer = by if by is not None and by.role == Role.STAFF else _closing_staff(course)
-    certificate = _new_certificate(enrollment, course, issuer)
+    certificate = _new_certificate(facts, issuer)
     try:
+        # A savepoint, so that losing the race below undoes only this insert.
         with db.session.begin_nested():
             db.session.add(certificate)
-    except IntegrityError:  # a concurrent request issued it first
-        db.session.rollback()
-        return valid_certificate(enrollment.id)
+    except IntegrityError:  # a concurrent action issued it first (the partial unique index)
+        return valid_certificate(facts.enrollment_id)
     if by is not None and by.role == Role.STAFF:
         audit.record("certificate.issue", certificate, by=by, serial=certificate.serial)
-    db.session.commit()
     return certificate
 
 
-def _closing_staff(course: Course) -> User | None:
-    """The staff member who recorded completion answers for certificates issued from it."""
-    return db.session.get(User, course.closed_by_id) if course.closed_by_id else None
+def withdraw(enrollment_id: int, reason: str, *, by: User | None) -> Certificate | None:
+    """Revoke the enrolment's valid certificate, if any, because what it certified no longer
+    holds (completion withdrawn). The verify page then says revoked, with this reason."""
+    certificate = valid_certificate(enrollment_id)
+    if certificate is not None:
+        _mark_revoked(certificate, reason, by=by)
+        audit.record(
+            "certificate.withdraw", certificate, by=by, serial=certificate.serial, reason=reason
+        )
+    return certificate
 
 
-def _new_certificate(enrollment: Enrollment, course: Course, issuer: User | None) -> Certificate:
-    learner = db.session.get(User, enrollment.learner_id)
+def _new_certificate(facts: CertificateFacts, issuer: User | None) -> Certificate:
     return Certificate(
-        enrollment_id=enrollment.id,
-        learner_id=learner.id,
-        course_id=course.id,
+        enrollment_id=facts.enrollment_id,
+        learner_id=facts.learner_id,
+        course_id=facts.course_id,
         serial=next_serial(to_local(utcnow()).year),
         verification_code=new_verification_code(),
         status=CertificateStatus.VALID,
-        holder_name=learner.name,
-        course_title=course.title,
-        course_start=to_local(course.starts_at).date(),
-        course_end=to_local(course.ends_at).date(),
-        hours=course.hours,
+        holder_name=facts.holder_name,
+        course_title=facts.course_title,
+        course_start=facts.course_start,
+        course_end=facts.course_end,
+        hours=facts.hours,
         issued_at=utcnow(),
         issued_by_id=issuer.id if issuer else None,
         issued_by_name=issuer.name if issuer else current_app.config["INSTITUTE_NAME"],
     )
 
 
-def issue_for_course(course: Course, *, by: User | None) -> int:
-    """Issue every certificate of the course that is ready; returns how many are new."""
-    completed = (
-        db.session.execute(
-            select(Enrollment).where(
-                Enrollment.course_id == course.id, Enrollment.completed.is_(True)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    issued = 0
-    for enrollment in completed:
-        if valid_certificate(enrollment.id) is None and refusal(enrollment, course) is None:
-            issue(enrollment, by=by)
-            issued += 1
-    return issued
-
-
 # --- Revoking and reissuing ----------------------------------------------------------------
+
+
+def _mark_revoked(certificate: Certificate, reason: str, *, by: User | None) -> None:
+    certificate.status = CertificateStatus.REVOKED
+    certificate.revoked_at = utcnow()
+    certificate.revoked_by_id = by.id if by is not None else None
+    certificate.revoke_reason = reason.strip()
+    db.session.flush()
 
 
 def revoke(certificate: Certificate, reason: str, *, by: User) -> None:
@@ -165,28 +155,30 @@ def revoke(certificate: Certificate, reason: str, *, by: User) -> None:
         raise CertificateError(_("Give a reason for revoking the certificate."))
     if not certificate.is_valid:
         raise CertificateError(_("This certificate is already revoked."))
-    certificate.status = CertificateStatus.REVOKED
-    certificate.revoked_at = utcnow()
-    certificate.revoked_by_id = by.id
-    certificate.revoke_reason = reason.strip()
+    _mark_revoked(certificate, reason, by=by)
     audit.record("certificate.revoke", certificate, by=by, serial=certificate.serial, reason=reason)
-    db.session.commit()
 
 
 def reissue(certificate: Certificate, reason: str, *, by: User) -> Certificate:
-    """Replace a certificate (a corrected name, say): the old one is revoked, a new one issued."""
+    """Replace a certificate (a corrected name, say): the old one is revoked, a new one
+    issued with the same course facts and the holder's current name."""
     if not reason.strip():
         raise CertificateError(_("Give a reason for reissuing the certificate."))
     if not certificate.is_valid:
         raise CertificateError(_("Only a valid certificate can be reissued."))
-    enrollment = db.session.get(Enrollment, certificate.enrollment_id)
-    course = db.session.get(Course, certificate.course_id)
-    certificate.status = CertificateStatus.REVOKED
-    certificate.revoked_at = utcnow()
-    certificate.revoked_by_id = by.id
-    certificate.revoke_reason = reason.strip()
-    db.session.flush()
-    replacement = _new_certificate(enrollment, course, by)
+    holder = db.session.get(User, certificate.learner_id)
+    facts = CertificateFacts(
+        enrollment_id=certificate.enrollment_id,
+        learner_id=certificate.learner_id,
+        holder_name=holder.name,
+        course_id=certificate.course_id,
+        course_title=certificate.course_title,
+        course_start=certificate.course_start,
+        course_end=certificate.course_end,
+        hours=certificate.hours,
+    )
+    _mark_revoked(certificate, reason, by=by)
+    replacement = _new_certificate(facts, by)
     db.session.add(replacement)
     db.session.flush()
     certificate.replaced_by_id = replacement.id
@@ -198,7 +190,6 @@ def reissue(certificate: Certificate, reason: str, *, by: User) -> Certificate:
         serial=replacement.serial,
         reason=reason.strip(),
     )
-    db.session.commit()
     return replacement
 
 
@@ -235,17 +226,18 @@ def pdf_bytes(certificate: Certificate) -> bytes:
     if stored is not None:
         return stored
     data = render([certificate])
-    db.session.execute(
-        update(Certificate)
-        .where(Certificate.id == certificate.id, Certificate.pdf.is_(None))
-        .values(pdf=data, pdf_sha256=hashlib.sha256(data).hexdigest())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    # Whoever stored first wins; everybody serves the stored bytes from then on.
-    return db.session.execute(
-        select(Certificate.pdf).where(Certificate.id == certificate.id)
-    ).scalar_one()
+    # The document is immutable once rendered, and downloads are GET requests whose own
+    # transaction is rolled back: the first render is stored in a short transaction of its
+    # own, which must be visible to every later download. Whoever stores first wins.
+    with db.engine.begin() as connection:
+        connection.execute(
+            update(Certificate)
+            .where(Certificate.id == certificate.id, Certificate.pdf.is_(None))
+            .values(pdf=data, pdf_sha256=hashlib.sha256(data).hexdigest())
+        )
+        return connection.execute(
+            select(Certificate.pdf).where(Certificate.id == certificate.id)
+        ).scalar_one()
 
 
 def course_certificates(course_id: int) -> list[Certificate]:

@@ -9,6 +9,8 @@ whose mails carry a dedupe key besides.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -21,9 +23,9 @@ from app.core import audit, outbox
 from app.core.accounts.models import User
 from app.core.errors import DomainError
 from app.core.extensions import db, insert_ignoring_conflicts
+from app.core.formatting import hours as format_hours
+from app.core.formatting import local_datetime, won
 from app.core.links import external_url
-from app.core.templating import hours as format_hours
-from app.core.templating import local_datetime, won
 from app.core.timeutil import local_today, to_local, utcnow
 from courses.models import (
     Announcement,
@@ -114,7 +116,6 @@ def edit_announcement(announcement: Announcement, *, title: str, body: str, by: 
     announcement.body = body.strip()
     announcement.updated_by_id = by.id
     audit.record("announcement.edit", announcement, by=by, course_id=announcement.course_id)
-    db.session.commit()
 
 
 # --- Publishing --------------------------------------------------------------------------
@@ -145,16 +146,24 @@ def due_courses(now: datetime | None = None) -> list[Course]:
 
 
 def announce_due(
-    *, now: datetime | None = None, courses: list[Course] | None = None
+    *,
+    now: datetime | None = None,
+    courses: list[Course] | None = None,
+    unit: Callable[[], AbstractContextManager[object]] = nullcontext,
 ) -> AnnounceReport:
-    """Publish every due announcement and queue its newsletter; one commit per course."""
+    """Publish every due announcement and queue its newsletter.
+
+    `unit` wraps each course: the CLI passes `unit_of_work`, so that each course is one
+    transaction and a failure stops at that course; inside a request (publishing a
+    calendar) the request's own transaction holds them all.
+    """
     now = now or utcnow()
     report = AnnounceReport()
     for course in courses if courses is not None else due_courses(now):
-        if announce(course, now=now):
-            report.published += 1
-            report.late += standard_deadline(course) < now
-        db.session.commit()
+        with unit():
+            if announce(course, now=now):
+                report.published += 1
+                report.late += standard_deadline(course) < now
     return report
 
 
@@ -319,7 +328,6 @@ def subscribe(email: str) -> Subscriber:
         ),
         dedupe_key=f"newsletter:confirm:{subscriber.id}:{local_today().isoformat()}",
     )
-    db.session.commit()
     return subscriber
 
 
@@ -335,7 +343,6 @@ def confirm(token: str) -> Subscriber:
         raise AnnouncementError(_("This confirmation link is not valid."))
     if subscriber.confirmed_at is None:
         subscriber.confirmed_at = utcnow()
-        db.session.commit()
     return subscriber
 
 
@@ -345,7 +352,6 @@ def unsubscribe(token: str) -> Subscriber:
         raise AnnouncementError(_("This unsubscribe link is not valid."))
     if subscriber.unsubscribed_at is None:
         subscriber.unsubscribed_at = utcnow()
-        db.session.commit()
     return subscriber
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from app.core import audit
@@ -160,7 +160,10 @@ def record_attendance(
             row.status, row.marked_by_id, row.marked_at = status, by.id, utcnow()
             changed += 1
     audit.record("attendance.record", session, by=by, object_type="course_session", changed=changed)
-    db.session.commit()
+    course = db.session.get(Course, session.course_id)
+    if course.closed_at is not None:
+        db.session.flush()
+        recompute_completion(course, by=by)
     return changed
 
 
@@ -202,7 +205,6 @@ def check_in(
         db.session.add(existing)
     else:
         existing.status, existing.marked_by_id, existing.marked_at = status, None, now
-    db.session.commit()
     return existing
 
 
@@ -232,25 +234,16 @@ def meets_rule(attended: Decimal, total: Decimal, threshold_percent: int) -> boo
 
 
 def close_course(course: Course, *, by: User, now: datetime | None = None) -> CompletionSummary:
-    """Record completion for every seat holder by the course's rule (default 80 % of hours)."""
+    """Record completion for every seat holder by the course's rule (default 80 % of hours),
+    and settle each one's certificate in the same action."""
     now = now or utcnow()
     if course.closed_at is not None:
         raise AttendanceError(_("This course has already been closed."))
     if now < course.ends_at:
         raise AttendanceError(_("A course can be closed only after it has ended."))
-    total = sum((s.hours for s in sessions_of(course.id)), Decimal(0))
-    hours = attended_hours(course.id)
-    summary = CompletionSummary(0, 0)
-    for enrollment in roster(course.id):
-        attended = hours.get(enrollment.id, Decimal(0))
-        enrollment.attended_hours = attended
-        enrollment.completed = meets_rule(attended, total, course.completion_threshold)
-        summary = CompletionSummary(
-            summary.completed + enrollment.completed,
-            summary.not_completed + (not enrollment.completed),
-        )
     course.closed_at = now
     course.closed_by_id = by.id
+    summary, total = _apply_completion_rule(course, keep_overrides=False, by=by)
     audit.record(
         "course.close",
         course,
@@ -259,10 +252,40 @@ def close_course(course: Course, *, by: User, now: datetime | None = None) -> Co
         not_completed=summary.not_completed,
         total_hours=str(total),
     )
-    db.session.commit()
-    # Without a survey to wait for, the certificates go out with the completion.
-    certificates.issue_for_course(course, by=by)
     return summary
+
+
+def recompute_completion(course: Course, *, by: User) -> CompletionSummary:
+    """Attendance changed after the course was closed: apply the rule again (a completion
+    that staff overrode keeps the override) and settle the certificates; audited."""
+    summary, total = _apply_completion_rule(course, keep_overrides=True, by=by)
+    audit.record(
+        "completion.recompute",
+        course,
+        by=by,
+        completed=summary.completed,
+        not_completed=summary.not_completed,
+        total_hours=str(total),
+    )
+    return summary
+
+
+def _apply_completion_rule(
+    course: Course, *, keep_overrides: bool, by: User
+) -> tuple[CompletionSummary, Decimal]:
+    total = sum((s.hours for s in sessions_of(course.id)), Decimal(0))
+    hours = attended_hours(course.id)
+    completed = not_completed = 0
+    for enrollment in roster(course.id):
+        enrollment.attended_hours = hours.get(enrollment.id, Decimal(0))
+        if not (keep_overrides and enrollment.completion_override_reason):
+            enrollment.completed = meets_rule(
+                enrollment.attended_hours, total, course.completion_threshold
+            )
+        completed += bool(enrollment.completed)
+        not_completed += not enrollment.completed
+        settle_certificate(enrollment, by=by)
+    return CompletionSummary(completed, not_completed), total
 
 
 def override_completion(enrollment: Enrollment, completed: bool, reason: str, *, by: User) -> None:
@@ -281,4 +304,86 @@ def override_completion(enrollment: Enrollment, completed: bool, reason: str, *,
         after=completed,
         reason=reason.strip(),
     )
-    db.session.commit()
+    settle_certificate(enrollment, by=by)
+
+
+def record_survey_submitted(enrollment_id: int) -> None:
+    """The learner submitted the post-course survey, the certificate's last gate.
+
+    Only the fact is stored: the UPDATE sets no `updated_at`, so nothing on the enrolment
+    says when (see the anonymity notes in surveys/models.py).
+    """
+    db.session.execute(
+        update(Enrollment)
+        .where(Enrollment.id == enrollment_id)
+        .values(survey_submitted=True, updated_at=Enrollment.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    db.session.refresh(enrollment)
+    settle_certificate(enrollment)
+
+
+# --- Certificates ------------------------------------------------------------------------
+
+
+def certificate_refusal(enrollment: Enrollment, course: Course) -> str | None:
+    """Why this enrolment has no certificate, or None when it has one."""
+    if not enrollment.completed:
+        return _("A certificate is issued once the course is completed.")
+    if course.requires_survey and not enrollment.survey_submitted:
+        return _("Please answer the course survey first; your certificate is issued right after.")
+    return None
+
+
+def settle_certificate(
+    enrollment: Enrollment, *, by: User | None = None
+) -> certificates.Certificate | None:
+    """The one place that decides an enrolment's certificate, from its completion and, where
+    the course asks for it, the post-course survey: issued when both hold, revoked (with the
+    reason, which the public verify page shows) when completion is withdrawn.
+
+    Every path that changes attendance, completion or survey status ends here. Returns the
+    valid certificate, or None.
+    """
+    course = db.session.get(Course, enrollment.course_id)
+    if certificate_refusal(enrollment, course) is None:
+        return certificates.issue(_facts(enrollment, course), issuer=_issuer(course, by), by=by)
+    if enrollment.completed is False:
+        certificates.withdraw(
+            enrollment.id, _("Completion withdrawn: the course was not completed."), by=by
+        )
+        return None
+    # Completed, waiting for the survey: a certificate already out stays as it is.
+    return certificates.valid_certificate(enrollment.id)
+
+
+def settle_course_certificates(course: Course, *, by: User | None) -> int:
+    """Settle every closed enrolment of the course; returns how many certificates are new."""
+    before = len(certificates.course_certificates(course.id))
+    for enrollment in roster(course.id):
+        if enrollment.completed is not None:
+            settle_certificate(enrollment, by=by)
+    return len(certificates.course_certificates(course.id)) - before
+
+
+def _issuer(course: Course, by: User | None) -> User | None:
+    """The staff member named on the certificate: the one acting, else the one who closed
+    the course (who recorded the completion it certifies)."""
+    if by is not None and by.role == Role.STAFF:
+        return by
+    return db.session.get(User, course.closed_by_id) if course.closed_by_id else None
+
+
+def _facts(enrollment: Enrollment, course: Course) -> certificates.CertificateFacts:
+    learner = db.session.get(User, enrollment.learner_id)
+    return certificates.CertificateFacts(
+        enrollment_id=enrollment.id,
+        learner_id=learner.id,
+        holder_name=learner.name,
+        course_id=course.id,
+        course_title=course.title,
+        course_start=to_local(course.starts_at).date(),
+        course_end=to_local(course.ends_at).date(),
+        hours=course.hours,
+    )

@@ -26,9 +26,10 @@ from app.core import audit, outbox
 from app.core.accounts.models import Role, User
 from app.core.errors import DomainError
 from app.core.extensions import db, lock_row
+from app.core.formatting import local_datetime
 from app.core.links import external_url
-from app.core.templating import local_datetime
 from app.core.timeutil import local_to_utc, to_local, utcnow
+from app.core.unit_of_work import step
 from courses.models import (
     Course,
     CourseStatus,
@@ -151,40 +152,39 @@ def enroll(
     if learner.role != Role.LEARNER:
         raise EnrolmentError(_("Only learner accounts can enrol in a course."))
     course_id, learner_id = course.id, learner.id
-    try:
-        lock_course(course_id)
-        enrollment = find_enrollment(course_id, learner_id)
-        if enrollment is not None and enrollment.status.is_active:
-            raise AlreadyEnrolled(_("You are already enrolled in this course."))
-        got_seat = _take_seat(course_id)
-        if enrollment is None:
-            enrollment = Enrollment(course_id=course_id, learner_id=learner_id)
-            db.session.add(enrollment)
-        enrollment.status = EnrollmentStatus.ENROLLED if got_seat else EnrollmentStatus.WAITING
-        enrollment.queue_rank = 0 if got_seat else _queue_rank()
-        enrollment.source = source
-        enrollment.enrolled_by_id = by.id
-        enrollment.promoted_at = None
-        enrollment.decline_token = None
-        enrollment.completed = None
-        db.session.flush()
-        if by.id != learner_id:
-            audit.record(
-                "enrollment.create",
-                enrollment,
-                by=by,
-                learner=learner.email,
-                status=enrollment.status.value,
-                reason=reason,
-            )
-        position = waiting_position(enrollment)
-        db.session.commit()
-    except IntegrityError as error:  # the same learner's other request won the race
-        db.session.rollback()
-        raise AlreadyEnrolled(_("You are already enrolled in this course.")) from error
-    except EnrolmentError:
-        db.session.rollback()
-        raise
+    # The course lock serialises every seat change of this course until the action commits.
+    lock_course(course_id)
+    enrollment = find_enrollment(course_id, learner_id)
+    if enrollment is not None and enrollment.status.is_active:
+        raise AlreadyEnrolled(_("You are already enrolled in this course."))
+    if enrollment is None:
+        enrollment = Enrollment(
+            course_id=course_id, learner_id=learner_id, status=EnrollmentStatus.WAITING
+        )
+        try:
+            with db.session.begin_nested():  # undo only this insert if it loses the race
+                db.session.add(enrollment)
+        except IntegrityError as error:  # the same learner's other request won the race
+            raise AlreadyEnrolled(_("You are already enrolled in this course.")) from error
+    got_seat = _take_seat(course_id)
+    enrollment.status = EnrollmentStatus.ENROLLED if got_seat else EnrollmentStatus.WAITING
+    enrollment.queue_rank = 0 if got_seat else _queue_rank()
+    enrollment.source = source
+    enrollment.enrolled_by_id = by.id
+    enrollment.promoted_at = None
+    enrollment.decline_token = None
+    enrollment.completed = None
+    db.session.flush()
+    if by.id != learner_id:
+        audit.record(
+            "enrollment.create",
+            enrollment,
+            by=by,
+            learner=learner.email,
+            status=enrollment.status.value,
+            reason=reason,
+        )
+    position = waiting_position(enrollment)
     return EnrolmentResult(enrollment, position)
 
 
@@ -218,7 +218,6 @@ def cancel(enrollment: Enrollment, *, by: User, reason: str | None = None) -> li
     lock_course(course.id)
     db.session.refresh(enrollment)
     if not enrollment.status.is_active:  # a concurrent request got here first
-        db.session.rollback()
         raise EnrolmentError(_("This enrolment is no longer active."))
     had_seat = enrollment.status == EnrollmentStatus.ENROLLED
     removed = by_staff and by.id != enrollment.learner_id
@@ -227,8 +226,21 @@ def cancel(enrollment: Enrollment, *, by: User, reason: str | None = None) -> li
     promoted = _pass_seat_on(course) if had_seat else []
     if removed:
         audit.record("enrollment.remove", enrollment, by=by, reason=reason.strip())
-    db.session.commit()
     return promoted
+
+
+def release_for_erasure(enrollment: Enrollment) -> list[Enrollment]:
+    """The person had their data deleted (standard 10): the seat or waiting place is given
+    up whatever the cancellation cut-off, and a seat goes to the next person waiting."""
+    course = db.session.get(Course, enrollment.course_id)
+    lock_course(course.id)
+    db.session.refresh(enrollment)
+    if not enrollment.status.is_active:
+        return []
+    had_seat = enrollment.status == EnrollmentStatus.ENROLLED
+    enrollment.status = EnrollmentStatus.CANCELLED
+    enrollment.decline_token = None
+    return _pass_seat_on(course) if had_seat else []
 
 
 def decline(token: str) -> Enrollment:
@@ -244,12 +256,10 @@ def decline(token: str) -> Enrollment:
     lock_course(course.id)
     db.session.refresh(enrollment)
     if enrollment.status != EnrollmentStatus.ENROLLED or enrollment.decline_token != token:
-        db.session.rollback()
         raise EnrolmentError(_("This link is no longer valid."))
     enrollment.status = EnrollmentStatus.DECLINED
     enrollment.decline_token = None
     _pass_seat_on(course)
-    db.session.commit()
     return enrollment
 
 
@@ -347,7 +357,6 @@ def move_in_queue(enrollment: Enrollment, *, to_position: int, by: User, reason:
         from_position=before,
         to_position=index + 1,
     )
-    db.session.commit()
 
 
 # --- Reminders ---------------------------------------------------------------------------
@@ -393,7 +402,6 @@ def remind_due(*, now: datetime | None = None) -> int:
                 dedupe_key=f"reminder:course:{course.id}:enrollment:{enrollment.id}",
                 attachments=[invite],
             )
-    db.session.commit()
     return queued
 
 
@@ -469,7 +477,6 @@ def enrol_employees(course: Course, contact: User, addresses: list[str]) -> list
                 by=None,
             )
             accounts.queue_password_mail(learner, invitation=True)
-            db.session.commit()
         elif learner.company_id != contact.company_id or learner.role != Role.LEARNER:
             outcomes.append(
                 BulkOutcome(
@@ -478,7 +485,8 @@ def enrol_employees(course: Course, contact: User, addresses: list[str]) -> list
             )
             continue
         try:
-            result = enroll(course, learner, by=contact, source=EnrollmentSource.COMPANY)
+            with step():
+                result = enroll(course, learner, by=contact, source=EnrollmentSource.COMPANY)
         except AlreadyEnrolled:
             outcomes.append(BulkOutcome(email, False, _("Already enrolled or waiting.")))
         except EnrolmentError as error:

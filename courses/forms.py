@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -43,7 +44,6 @@ from courses.models import (
     CourseFormat,
     SizeFocus,
 )
-from courses.services import CourseDetails, CourseFilter
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -107,24 +107,25 @@ class CourseForm(FlaskForm):
         if self.starts_at.data and field.data and field.data <= self.starts_at.data:
             raise ValidationError(str(_l("The course must end after it starts.")))
 
-    def details(self) -> CourseDetails:
-        return CourseDetails(
-            title=self.title.data,
-            summary=self.summary.data,
-            content=self.content.data,
-            audience=Audience(self.audience.data),
-            size_focus=SizeFocus(self.size_focus.data),
-            format=CourseFormat(self.format.data),
-            region=Region(self.region.data),
-            venue=self.venue.data,
-            starts_at=local_to_utc(self.starts_at.data),
-            ends_at=local_to_utc(self.ends_at.data),
-            hours=self.hours.data,
-            capacity=self.capacity.data,
-            fee=self.fee.data or 0,
-            instructor_ids=list(self.instructor_ids.data or []),
-            requires_survey=bool(self.requires_survey.data),
-        )
+    def details_data(self) -> dict[str, Any]:
+        """The valid input, typed (enums, UTC times): the fields of `CourseDetails`."""
+        return {
+            "title": self.title.data,
+            "summary": self.summary.data,
+            "content": self.content.data,
+            "audience": Audience(self.audience.data),
+            "size_focus": SizeFocus(self.size_focus.data),
+            "format": CourseFormat(self.format.data),
+            "region": Region(self.region.data),
+            "venue": self.venue.data,
+            "starts_at": local_to_utc(self.starts_at.data),
+            "ends_at": local_to_utc(self.ends_at.data),
+            "hours": self.hours.data,
+            "capacity": self.capacity.data,
+            "fee": self.fee.data or 0,
+            "instructor_ids": list(self.instructor_ids.data or []),
+            "requires_survey": bool(self.requires_survey.data),
+        }
 
 
 class CancelCourseForm(FlaskForm):
@@ -168,25 +169,22 @@ class CourseFilterForm(FlaskForm):
     region = SelectField(_l("Region"), choices=_any(REGION_LABELS), validators=[Optional()])
     format = SelectField(_l("Format"), choices=_any(FORMAT_LABELS), validators=[Optional()])
 
-    def to_filter(self, *, year: int | None = None) -> CourseFilter:
-        """The valid part of the filters; an invalid one is ignored (and shown as an error)."""
+    def filter_data(self, *, year: int | None = None) -> dict[str, Any]:
+        """The valid part of the filters, typed: the fields of `CourseFilter`. An invalid
+        filter is left out (and shown as an error); None means 'any'."""
         self.validate()
 
         def value(field, kind):
             return kind(field.data) if field.data and not field.errors else None
 
-        return CourseFilter(
-            year=year if year is not None else value(self.year, int),
-            audience=value(self.audience, Audience),
-            size_focus=value(self.size, SizeFocus),
-            region=value(self.region, Region),
-            format=value(self.format, CourseFormat),
-            text=self.q.data if self.q.data and not self.q.errors else None,
-        )
-
-
-class ConfirmForm(FlaskForm):
-    """A button that changes something: only the CSRF token travels."""
+        return {
+            "year": year if year is not None else value(self.year, int),
+            "audience": value(self.audience, Audience),
+            "size_focus": value(self.size, SizeFocus),
+            "region": value(self.region, Region),
+            "format": value(self.format, CourseFormat),
+            "text": self.q.data if self.q.data and not self.q.errors else None,
+        }
 
 
 class ReasonForm(FlaskForm):

@@ -217,10 +217,6 @@ class Course(db.Model):
     def cancel_deadline(self) -> datetime:
         return self.starts_at - timedelta(days=self.cancel_cutoff_days)
 
-    @property
-    def is_full(self) -> bool:
-        return self.seats_taken >= self.capacity
-
     def has_started(self, now: datetime) -> bool:
         return now >= self.starts_at
 
@@ -289,19 +285,6 @@ ENROLLMENT_STATUS_LABELS = {
     EnrollmentStatus.CANCELLED: _l("Cancelled"),
     EnrollmentStatus.DECLINED: _l("Declined the seat"),
     EnrollmentStatus.REMOVED: _l("Removed by staff"),
-}
-
-#: Who may move an enrolment where. An ended enrolment may start again (re-enrolment).
-ENROLLMENT_TRANSITIONS: dict[EnrollmentStatus, frozenset[EnrollmentStatus]] = {
-    EnrollmentStatus.WAITING: frozenset(
-        {EnrollmentStatus.ENROLLED, EnrollmentStatus.CANCELLED, EnrollmentStatus.REMOVED}
-    ),
-    EnrollmentStatus.ENROLLED: frozenset(
-        {EnrollmentStatus.CANCELLED, EnrollmentStatus.DECLINED, EnrollmentStatus.REMOVED}
-    ),
-    EnrollmentStatus.CANCELLED: frozenset({EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITING}),
-    EnrollmentStatus.DECLINED: frozenset({EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITING}),
-    EnrollmentStatus.REMOVED: frozenset({EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITING}),
 }
 
 

@@ -232,7 +232,7 @@ def publish_calendar(year: int, *, by: User, at: datetime | None = None) -> Cale
     audit.record(
         "calendar.publish", calendar, by=by, object_type="calendar_year", courses=len(drafts)
     )
-    db.session.commit()
+    db.session.flush()
     announce_if_due([course.id for course in drafts])
     return calendar
 
@@ -330,7 +330,17 @@ def create_course(details: CourseDetails, *, by: User | None) -> Course:
     db.session.flush()
     db.session.add_all(attendance.default_sessions(course))
     audit.record("course.create", course, by=by, title=course.title)
-    db.session.commit()
+    return course
+
+
+def create_private_course(details: CourseDetails, *, company_id: int, by: User) -> Course:
+    """A course for one company only (custom on-site training): published at once, kept out
+    of the catalog, calendar, feeds and announcements."""
+    course = create_course(details, by=by)
+    course.private = True
+    course.private_company_id = company_id
+    course.status = CourseStatus.PUBLISHED
+    db.session.flush()
     return course
 
 
@@ -342,7 +352,6 @@ def update_course(course: Course, details: CourseDetails, *, by: User) -> Course
     enrolment.lock_course(course.id)
     db.session.refresh(course, ["seats_taken", "capacity"])
     if details.capacity < course.seats_taken:
-        db.session.rollback()
         raise CourseError(
             _("%(n)d seats are already taken; the capacity cannot be lower.", n=course.seats_taken),
             "capacity",
@@ -368,7 +377,6 @@ def update_course(course: Course, details: CourseDetails, *, by: User) -> Course
         before=before,
         promoted=[enrollment.learner_id for enrollment in promoted],
     )
-    db.session.commit()
     return course
 
 
@@ -382,7 +390,7 @@ def publish_course(course: Course, *, by: User | None) -> Course:
         )
     course.status = CourseStatus.PUBLISHED
     audit.record("course.publish", course, by=by)
-    db.session.commit()
+    db.session.flush()
     announce_if_due([course.id])
     return course
 
@@ -395,7 +403,6 @@ def cancel_course(course: Course, reason: str, *, by: User) -> Course:
     course.status = CourseStatus.CANCELLED
     course.cancel_reason = reason.strip()
     audit.record("course.cancel", course, by=by, reason=course.cancel_reason)
-    db.session.commit()
     return course
 
 
@@ -420,7 +427,6 @@ def add_material(course: Course, *, title: str, filename: str, data: bytes, by: 
     db.session.add(material)
     db.session.flush()
     audit.record("material.upload", material, by=by, course_id=course.id, filename=filename)
-    db.session.commit()
     return material
 
 

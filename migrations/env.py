@@ -88,14 +88,31 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # SQLite: batch mode rebuilds a table by copying it and dropping the original. The
+        # app turns foreign keys on for every connection, and with them on, that DROP deletes
+        # the rows that refer to the table (ON DELETE CASCADE) or fails (RESTRICT). The pragma
+        # is ignored inside a transaction, so it is switched before the migrations begin.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # on the driver's connection, outside any transaction
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if broken:
+                raise RuntimeError(f"the migrations left dangling foreign keys: {broken[:10]}")
 
 
 if context.is_offline_mode():

@@ -21,7 +21,12 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from app.core.forms import NotBlank, strip_filter
 from app.core.vocabulary import choices
-from surveys.models import QUESTION_TYPE_LABELS, QuestionType, SurveyTemplate
+from surveys.models import (
+    MAX_TEXT_LENGTH,
+    QUESTION_TYPE_LABELS,
+    QuestionType,
+    SurveyTemplate,
+)
 
 LIKERT_CHOICES = [
     SelectChoice("1", _l("1 · Very dissatisfied")),
@@ -60,7 +65,9 @@ def answer_form_class(template: SurveyTemplate):
             field = CheckboxesField(question.text, choices=options, coerce=int, validators=presence)
         else:
             field = TextAreaField(
-                question.text, filters=[strip_filter], validators=[*presence, Length(max=4000)]
+                question.text,
+                filters=[strip_filter],
+                validators=[*presence, Length(max=MAX_TEXT_LENGTH)],
             )
         setattr(AnswerForm, f"q{question.id}", field)
     return AnswerForm

@@ -52,7 +52,6 @@ def save(
     db.session.add(meeting)
     db.session.flush()
     audit.record("meeting.save", meeting, by=by, held_on=record.held_on, half=meeting.half)
-    db.session.commit()
     return meeting
 
 

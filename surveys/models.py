@@ -1,10 +1,26 @@
-"""Survey templates, invitations and anonymous responses.
+"""Survey templates, invitations, sealed pending answers and anonymous responses.
 
-Anonymity by design: an invitation knows whom it was sent to and, once answered, only the
-day. The response it produced holds no user, enrolment, invitation or token, has a random
-id and no timestamp, and its answers are keyed by that id alone; so nobody, staff
-included, can join answers back to a person. A post-course response carries its course,
-which is what course and instructor reports need.
+Anonymity, against a staff member who can read every page and export and run SQL on every
+table, system columns included (PostgreSQL's `xmin`/`ctid`, SQLite's `rowid`), but does
+not hold the server's `SECRET_KEY`: no answer can be tied to a person better than 1 in k,
+k being the release batch (`SURVEY_RELEASE_BATCH`, 5 by default). How:
+
+- Submitting writes, person-linked, only the fact: `Invitation.submitted` (no day) and the
+  certificate's survey gate on the enrolment (the courses feature's, also without a day).
+  The answers go into the pending box (`PendingAnswers`) sealed with a key derived from
+  `SECRET_KEY` and padded to one length per survey version, beside their release group
+  (kind, course or half-year, template) and nothing else: no person, time or number.
+- A release opens a whole group once k answers are waiting in it (or when its survey
+  window closes, then flagged `small_batch`), shuffles them with the system's randomness
+  and writes them, in that shuffled order, to the report tables in one transaction that
+  also empties the group and stamps `Invitation.answered_on` on everyone in the batch.
+  So the rows' system columns, storage order and random ids tell only the batch.
+- A response holds no user, enrolment, invitation, token or time, and its answers are
+  keyed by its random id alone. A post-course response carries its course, which is what
+  course and instructor reports need.
+
+Every report, export, count and the "not answered yet" list reads released data and
+`answered_on` only, so none of them changes between releases.
 """
 
 from __future__ import annotations
@@ -14,7 +30,17 @@ import uuid
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -36,6 +62,11 @@ SURVEY_KIND_LABELS = {
     SurveyKind.POST_COURSE: _l("Post-course survey"),
     SurveyKind.HALF_YEARLY: _l("Half-yearly on-the-job survey"),
 }
+
+
+#: The longest free-text answer, in characters: the form and the service refuse more, and
+#: the sealed pending answers are padded for it (surveys/sealing.py).
+MAX_TEXT_LENGTH = 4000
 
 
 class QuestionType(enum.StrEnum):
@@ -106,7 +137,8 @@ class Question(db.Model):
 
 
 class Invitation(db.Model):
-    """A personal survey link. It records whom it was sent to and, once used, only the day."""
+    """A personal survey link. It records whom it was sent to, that it was used (no day) and
+    the day its batch of answers was released."""
 
     __tablename__ = "survey_invitations"
 
@@ -126,6 +158,12 @@ class Invitation(db.Model):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: How many reminders went out (after 3 and after 7 days).
     reminders_sent: Mapped[int] = mapped_column(default=0)
+    #: The link was used: its answers are sealed in the pending box or released. Only the
+    #: fact, no day; a second submission is refused.
+    submitted: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The day the batch holding this person's answers was released into the reports (the
+    #: same day for everyone in the batch); None until then. Reports read this, never
+    #: `submitted`, so that they change only at a release.
     answered_on: Mapped[date | None] = mapped_column(Date)
 
     learner: Mapped[User] = relationship(lazy="raise")
@@ -140,6 +178,32 @@ def new_response_id() -> str:
     return uuid.uuid4().hex
 
 
+class PendingAnswers(db.Model):
+    """One submission's answers, sealed, waiting for the release of their group.
+
+    Nothing here but the group to release them with: no person, no time, no running
+    number (the id is random). `sealed` is AES-GCM under a key derived from `SECRET_KEY`
+    over a plaintext padded to a length fixed per template, so every row of a group has the
+    same length whatever the comments say (see surveys/sealing.py).
+    """
+
+    __tablename__ = "survey_pending_answers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_response_id)
+    kind: Mapped[SurveyKind] = mapped_column(enum_type(SurveyKind))
+    course_id: Mapped[int | None] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
+    half: Mapped[str | None] = mapped_column(String(6))
+    #: The template version answered: a batch never mixes versions, whose change a reader
+    #: could date.
+    template_id: Mapped[int] = mapped_column(ForeignKey("survey_templates.id"), index=True)
+    #: Submitted after the survey window had closed: such answers wait until k of them
+    #: have gathered, rather than being released alone.
+    after_close: Mapped[bool] = mapped_column(default=False, server_default=false())
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class Response(db.Model):
     """One anonymous set of answers. No person, no token, no time; a random id."""
 
@@ -152,6 +216,9 @@ class Response(db.Model):
         ForeignKey("courses.id", ondelete="CASCADE"), index=True
     )
     half: Mapped[str | None] = mapped_column(String(6), index=True)
+    #: Released in a batch smaller than k, when the survey window closed: the report says
+    #: so, as such an answer is less anonymous than the others.
+    small_batch: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Answer(db.Model):

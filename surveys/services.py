@@ -1,4 +1,10 @@
-"""Surveys: invitations, anonymous submission, and the satisfaction KPIs of standard 8.
+"""Surveys: invitations, sealed submission, batched release, and the KPIs of standard 8.
+
+Submitting seals the answers into the pending box; they reach the report tables only in
+shuffled batches of at least k per group (`SURVEY_RELEASE_BATCH`), or when the survey
+window closes (see surveys/models.py for the threat model and the guarantee).
+
+Services flush and never commit: the request or the CLI command commits once.
 
 Every report aggregates in SQL (GROUP BY over answers), so its cost does not grow with a
 loop over responses and the number of statements a report page issues stays the same
@@ -7,14 +13,17 @@ whatever the number of courses.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 import secrets
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import case, exists, func, select, update
+from sqlalchemy import case, delete, exists, func, insert, select, update
+from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError
 
 from app.core import audit, outbox
@@ -23,6 +32,7 @@ from app.core.errors import DomainError
 from app.core.extensions import db, insert_ignoring_conflicts
 from app.core.links import external_url
 from app.core.timeutil import local_to_utc, local_today, utcnow
+from courses import attendance
 from courses.models import (
     Attendance,
     AttendanceStatus,
@@ -35,15 +45,21 @@ from courses.models import (
 )
 from surveys.defaults import DEFAULT_TEMPLATES
 from surveys.models import (
+    MAX_TEXT_LENGTH,
     Answer,
     Invitation,
     Metric,
+    PendingAnswers,
     Question,
     QuestionType,
     Response,
     SurveyKind,
     SurveyTemplate,
+    new_response_id,
 )
+from surveys.sealing import SealBroken, open_sealed, padded_size, seal
+
+log = logging.getLogger(__name__)
 
 #: The charter's targets (standard 8).
 SATISFACTION_TARGET = 80.0  # points of 100
@@ -51,6 +67,12 @@ HELPFULNESS_TARGET = 80.0  # percent answering 4 or 5
 #: Below this many responses a report hides free-text comments (they could identify someone).
 MIN_RESPONSES_FOR_COMMENTS = 3
 REMINDER_DAYS = (3, 7)
+#: A survey's window closes this many days after its last invitation went out, so 7 days
+#: after the last reminder of a post-course survey. Answers still waiting then are
+#: released even below k (and flagged); later ones wait until k have gathered.
+WINDOW_DAYS = 14
+#: The release batch when the configuration does not say (`SURVEY_RELEASE_BATCH`).
+DEFAULT_RELEASE_BATCH = 5
 HALF_PATTERN = re.compile(r"^(\d{4})H([12])$")
 
 
@@ -121,13 +143,16 @@ def current_template(kind: SurveyKind) -> SurveyTemplate:
             db.session.add(template)
     except IntegrityError:  # created concurrently
         return current_template(kind)
-    db.session.commit()
     return template
 
 
 def has_responses(template: SurveyTemplate) -> bool:
+    """Answers use this version, released or still sealed: its questions must stay."""
     return db.session.execute(
-        select(exists().where(Response.template_id == template.id))
+        select(
+            exists().where(Response.template_id == template.id)
+            | exists().where(PendingAnswers.template_id == template.id)
+        )
     ).scalar_one()
 
 
@@ -165,7 +190,6 @@ def save_template(
     ]
     db.session.flush()
     audit.record("survey_template.save", template, by=by, kind=kind.value, version=template.version)
-    db.session.commit()
     return template
 
 
@@ -254,6 +278,9 @@ def invite_post_course(*, now: datetime | None = None, within_days: int = 30) ->
 
 def invite_course(course: Course, *, notify: bool = True) -> int:
     """Invite the course's attendees who have no invitation yet; returns how many."""
+    # The template exists before any link to it does: a survey page (a GET, whose
+    # transaction is rolled back) never creates it.
+    current_template(SurveyKind.POST_COURSE)
     invited = 0
     for enrollment in attendees(course.id):
         invitation = _ensure_invitation(
@@ -266,7 +293,6 @@ def invite_course(course: Course, *, notify: bool = True) -> int:
             if notify:
                 _queue_invitation(invitation, course_title=course.title)
             invited += 1
-    db.session.commit()
     return invited
 
 
@@ -333,7 +359,7 @@ def send_reminders(*, now: datetime | None = None) -> int:
             .join(Course, Course.id == Invitation.course_id)
             .where(
                 Invitation.kind == SurveyKind.POST_COURSE,
-                Invitation.answered_on.is_(None),
+                Invitation.submitted.is_(False),
                 Invitation.reminders_sent == number - 1,
                 Invitation.sent_at <= now - timedelta(days=days),
             )
@@ -348,7 +374,6 @@ def send_reminders(*, now: datetime | None = None) -> int:
             if claimed:
                 _queue_invitation(invitation, course_title=title, reminder=number)
                 sent += 1
-        db.session.commit()
     return sent
 
 
@@ -379,12 +404,12 @@ def invite_half_yearly(half: str) -> InviteReport:
         .all()
     )
     report = InviteReport()
+    current_template(SurveyKind.HALF_YEARLY)  # before any link to it (see invite_course)
     for learner_id in sorted(learners):
         invitation = _ensure_invitation(SurveyKind.HALF_YEARLY, learner_id, half=half)
         if invitation is not None:
             _queue_invitation(invitation, course_title=None)
             report.invited += 1
-    db.session.commit()
     return report
 
 
@@ -400,7 +425,7 @@ def surveys_due(learner: User) -> list[tuple[Invitation, str | None]]:
     rows = db.session.execute(
         select(Invitation, Course.title)
         .outerjoin(Course, Course.id == Invitation.course_id)
-        .where(Invitation.learner_id == learner.id, Invitation.answered_on.is_(None))
+        .where(Invitation.learner_id == learner.id, Invitation.submitted.is_(False))
         .order_by(Invitation.sent_at.desc())
     ).all()
     return [(invitation, title) for invitation, title in rows]
@@ -434,7 +459,7 @@ def check_answers(template: SurveyTemplate, answers: dict[int, AnswerValue]) -> 
         ):
             errors[question.id] = _("Choose among the options.")
         elif question.type == QuestionType.TEXT and (
-            not isinstance(value, str) or len(value) > 4000
+            not isinstance(value, str) or len(value) > MAX_TEXT_LENGTH
         ):
             errors[question.id] = _("Please keep the text under 4,000 characters.")
     return errors
@@ -444,73 +469,237 @@ def template_for(invitation: Invitation) -> SurveyTemplate:
     return current_template(invitation.kind)
 
 
-def submit(invitation: Invitation, answers: dict[int, AnswerValue]) -> Response:
-    """Store the answers anonymously and mark the invitation answered, in one transaction."""
+def submit(
+    invitation: Invitation, answers: dict[int, AnswerValue], *, now: datetime | None = None
+) -> None:
+    """Take a submission: mark the link used, seal the answers into the pending box, open
+    the certificate's survey gate, and release the answers' group if this made it due.
+
+    The only writes that name the person are the used mark and the gate, neither with a
+    day; the sealed answers carry their group and nothing else (see surveys/models.py).
+    """
+    now = now or utcnow()
     template = template_for(invitation)
-    errors = check_answers(template, answers)
-    if errors:
+    if check_answers(template, answers):
         raise SurveyError(_("Please correct the answers marked below."))
-    today = local_today()
     claimed = db.session.execute(
         update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.answered_on.is_(None))
-        .values(answered_on=today)
-        .execution_options(synchronize_session=False)
+        .where(Invitation.id == invitation.id, Invitation.submitted.is_(False))
+        .values(submitted=True)
     ).rowcount
     if not claimed:
-        db.session.rollback()
         raise AlreadyAnswered(_("This survey has already been answered. Thank you!"))
-    response = Response(
-        template_id=template.id,
-        kind=invitation.kind,
-        course_id=invitation.course_id,
-        half=invitation.half,
-    )
-    db.session.add(response)
-    db.session.flush()
-    db.session.add_all(_answer_rows(response.id, template, answers))
-    if invitation.enrollment_id is not None:
-        db.session.execute(
-            update(Enrollment)
-            .where(Enrollment.id == invitation.enrollment_id)
-            .values(survey_submitted=True, updated_at=Enrollment.updated_at)
-            .execution_options(synchronize_session=False)
+    scope = Scope.of(invitation)
+    _lock(scope)
+    db.session.add(
+        PendingAnswers(
+            kind=scope.kind,
+            course_id=scope.course_id,
+            half=scope.half,
+            template_id=template.id,
+            after_close=_window_closed(scope, now),
+            sealed=seal(
+                {"a": list(_answer_entries(template, answers))},
+                size=padded_size(template),
+                group=scope.seal_group(template.id),
+            ),
         )
-    db.session.commit()
-    _issue_certificate_if_ready(invitation.enrollment_id)
-    return response
+    )
+    db.session.flush()
+    if invitation.enrollment_id is not None:
+        attendance.record_survey_submitted(invitation.enrollment_id)
+    _release_due_in(scope, now)
 
 
-def _answer_rows(response_id: str, template: SurveyTemplate, answers: dict[int, AnswerValue]):
+def _answer_entries(template: SurveyTemplate, answers: dict[int, AnswerValue]):
+    """[question, choice, value, text] per answer; a multiple choice has one per choice."""
     for question in template.questions:
         value = answers.get(question.id)
         if value is None or value == "" or value == []:
             continue
         if question.type == QuestionType.MULTIPLE:
             for choice in sorted(set(value)):
-                yield Answer(
-                    response_id=response_id, question_id=question.id, choice=choice, value=choice
-                )
+                yield [question.id, choice, choice, None]
         elif question.type == QuestionType.TEXT:
-            yield Answer(
-                response_id=response_id, question_id=question.id, choice=0, text=value.strip()
-            )
+            yield [question.id, 0, None, value.strip()]
         else:
-            yield Answer(response_id=response_id, question_id=question.id, choice=0, value=value)
+            yield [question.id, 0, value, None]
 
 
-def _issue_certificate_if_ready(enrollment_id: int | None) -> None:
-    """The survey was the certificate's last gate (see certificates.services.refusal)."""
-    from certificates import services as certificates
+# --- Release -----------------------------------------------------------------------------
 
-    if enrollment_id is None:
-        return
-    enrollment = db.session.get(Enrollment, enrollment_id)
-    db.session.refresh(enrollment)
-    if enrollment.completed:
-        # Not ready for another reason: the learner's page says why.
-        with suppress(certificates.CertificateError):
-            certificates.issue(enrollment)
+#: Shuffles every batch: the operating system's randomness, nothing a reader could replay.
+_shuffler = secrets.SystemRandom()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a report groups answers by: a post-course survey of one course, or a half-yearly
+    round. A release group is a scope and a template version."""
+
+    kind: SurveyKind
+    course_id: int | None
+    half: str | None
+
+    @classmethod
+    def of(cls, invitation: Invitation) -> Scope:
+        return cls(SurveyKind(invitation.kind), invitation.course_id, invitation.half)
+
+    def where(self, model):
+        """The scope as a WHERE clause on Invitation, PendingAnswers or Response."""
+        return (
+            (model.kind == self.kind)
+            & (
+                model.course_id.is_(None)
+                if self.course_id is None
+                else model.course_id == self.course_id
+            )
+            & (model.half.is_(None) if self.half is None else model.half == self.half)
+        )
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind.value}|{self.course_id or ''}|{self.half or ''}"
+
+    def seal_group(self, template_id: int) -> bytes:
+        """Authenticated with every sealed row: a row moved to another group does not open."""
+        return f"{self.name}|{template_id}".encode()
+
+    @property
+    def lock_key(self) -> int:
+        digest = hashlib.sha256(f"coursedesk:survey-scope:{self.name}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.kind.value, self.course_id or 0, self.half or "")
+
+
+def release_batch() -> int:
+    """k: the fewest answers a release publishes together (until a survey window closes)."""
+    return max(1, int(current_app.config.get("SURVEY_RELEASE_BATCH", DEFAULT_RELEASE_BATCH)))
+
+
+def _lock(scope: Scope) -> None:
+    """Serialise submissions and releases of one scope until the transaction ends, so that a
+    release sees every submission of its scope whole (answers and used mark) or not at all.
+    SQLite has one writer at a time already; PostgreSQL takes an advisory lock."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sql_text("SELECT pg_advisory_xact_lock(:key)"), {"key": scope.lock_key})
+
+
+def window_closes(scope: Scope) -> datetime | None:
+    """When the scope's survey window closes: WINDOW_DAYS after its last invitation."""
+    last_sent = db.session.execute(
+        select(func.max(Invitation.sent_at)).where(scope.where(Invitation))
+    ).scalar_one()
+    return None if last_sent is None else last_sent + timedelta(days=WINDOW_DAYS)
+
+
+def _window_closed(scope: Scope, now: datetime) -> bool:
+    closes = window_closes(scope)
+    return closes is None or now >= closes
+
+
+def release_due(now: datetime | None = None) -> int:
+    """Release every group of sealed answers that is due: k or more waiting, or its survey
+    window closed. Returns how many responses reached the reports. Idempotent; cron runs
+    it with the survey commands."""
+    now = now or utcnow()
+    scopes = [
+        Scope(SurveyKind(kind), course_id, half)
+        for kind, course_id, half in db.session.execute(
+            select(PendingAnswers.kind, PendingAnswers.course_id, PendingAnswers.half).distinct()
+        ).all()
+    ]
+    released = 0
+    for scope in sorted(scopes, key=lambda scope: scope.sort_key):  # one lock order
+        _lock(scope)
+        released += _release_due_in(scope, now)
+    return released
+
+
+def _release_due_in(scope: Scope, now: datetime) -> int:
+    k = release_batch()
+    closed = _window_closed(scope, now)
+    groups = db.session.execute(
+        select(
+            PendingAnswers.template_id,
+            func.count(),
+            func.count(case((PendingAnswers.after_close.is_(False), 1))),
+        )
+        .where(scope.where(PendingAnswers))
+        .group_by(PendingAnswers.template_id)
+        .order_by(PendingAnswers.template_id)
+    ).all()
+    released = 0
+    for template_id, waiting, on_time in groups:
+        # Past the window, the answers given in it go out even below k; answers given
+        # later wait for k of their kind rather than being released alone.
+        if waiting >= k or (closed and on_time):
+            released += _release(scope, template_id, k=k, below_k_allowed=closed and on_time > 0)
+    return released
+
+
+def _release(scope: Scope, template_id: int, *, k: int, below_k_allowed: bool) -> int:
+    """Open one group, shuffle it and write it to the report tables, in this transaction:
+    every response, the emptied box and the release day of everyone in the batch."""
+    group = scope.seal_group(template_id)
+    sealed_rows = db.session.execute(
+        select(PendingAnswers.id, PendingAnswers.sealed).where(
+            scope.where(PendingAnswers), PendingAnswers.template_id == template_id
+        )
+    ).all()
+    opened, opened_ids = [], []
+    for row_id, sealed in sealed_rows:
+        try:
+            opened.append(open_sealed(sealed, group=group))
+        except SealBroken:
+            # Kept in the box (a key may come back as a fallback); never guessed at.
+            log.error("sealed survey answers %s do not open with the server's keys", row_id)
+            continue
+        opened_ids.append(row_id)
+    if not opened or (len(opened) < k and not below_k_allowed):
+        return 0
+    _shuffler.shuffle(opened)
+    small_batch = len(opened) < k
+    responses, answers = [], []
+    for payload in opened:  # in the shuffled order, which is the order rows are stored in
+        response_id = new_response_id()
+        responses.append(
+            {
+                "id": response_id,
+                "template_id": template_id,
+                "kind": scope.kind,
+                "course_id": scope.course_id,
+                "half": scope.half,
+                "small_batch": small_batch,
+            }
+        )
+        answers.extend(
+            {
+                "response_id": response_id,
+                "question_id": question_id,
+                "choice": choice,
+                "value": value,
+                "text": answer_text,
+            }
+            for question_id, choice, value, answer_text in payload["a"]
+        )
+    db.session.execute(insert(Response), responses)
+    if answers:
+        db.session.execute(insert(Answer), answers)
+    db.session.execute(delete(PendingAnswers).where(PendingAnswers.id.in_(opened_ids)))
+    db.session.execute(
+        update(Invitation)
+        .where(
+            scope.where(Invitation),
+            Invitation.submitted.is_(True),
+            Invitation.answered_on.is_(None),
+        )
+        .values(answered_on=local_today())
+    )
+    return len(opened)
 
 
 # --- Reports -----------------------------------------------------------------------------
@@ -546,6 +735,8 @@ class SurveyResult:
     invitations: int
     questions: list[QuestionResult]
     comments_hidden: bool
+    #: Responses released in a batch smaller than k, at a survey window's close.
+    small_batch: int = 0
 
     @property
     def response_rate(self) -> float | None:
@@ -571,9 +762,11 @@ def survey_result(
     """Aggregate the responses matching `response_filter` (a WHERE on Response) in a fixed
     number of statements, whatever their number; at most `max_comments` comments per
     question are fetched (the longest)."""
-    responses = db.session.execute(
-        select(func.count(Response.id)).where(Response.kind == kind, response_filter)
-    ).scalar_one()
+    responses, small_batch = db.session.execute(
+        select(
+            func.count(Response.id), func.count(case((Response.small_batch.is_(True), 1)))
+        ).where(Response.kind == kind, response_filter)
+    ).one()
     invitations = db.session.execute(
         select(func.count(Invitation.id)).where(Invitation.kind == kind, invitation_filter)
     ).scalar_one()
@@ -599,7 +792,7 @@ def survey_result(
     ordered = sorted(
         by_question.values(), key=lambda r: (-r.question.template_id, r.question.position)
     )
-    return SurveyResult(responses, invitations, ordered, hide)
+    return SurveyResult(responses, invitations, ordered, hide, small_batch)
 
 
 def _comments(kind: SurveyKind, response_filter, limit: int | None):
@@ -842,7 +1035,8 @@ def non_respondents(course_id: int) -> list[str]:
 
 
 def raw_answers(year: int):
-    """Anonymous answers of the year's post-course and half-yearly responses, for export."""
+    """Anonymous answers of the year's post-course and half-yearly responses, for export, in
+    the order of their random response ids (which follows nothing about the people)."""
     courses = _courses_in(*year_bounds(year))
     halves = [f"{year}H1", f"{year}H2"]
     return db.session.execute(
@@ -855,6 +1049,7 @@ def raw_answers(year: int):
             Question.text,
             Answer.value,
             Answer.text,
+            Response.small_batch,
         )
         .join(Answer, Answer.response_id == Response.id)
         .join(Question, Question.id == Answer.question_id)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import (
     Blueprint,
     Response,
@@ -17,10 +14,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from openpyxl import Workbook
 
 from app.core.access import public, roles, staff_only
 from app.core.accounts.models import Role, User
+from app.core.downloads import csv_response, pdf_response, xlsx_response
 from app.core.extensions import db, limiter
 from app.core.pdf import render_pdf
 from app.core.timeutil import local_today
@@ -39,6 +36,7 @@ def _report_context() -> dict:
         "target_share": services.HELPFULNESS_TARGET,
         "Metric": Metric,
         "QuestionType": QuestionType,
+        "release_batch": services.release_batch(),
     }
 
 
@@ -46,9 +44,7 @@ def _pdf(template: str, filename: str, **context) -> Response:
     pdf = render_pdf(
         template, **context, **_report_context(), generated_on=local_today().isoformat()
     )
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
+    return pdf_response(pdf, filename)
 
 
 # --- Answering ---------------------------------------------------------------------------
@@ -63,7 +59,7 @@ def answer(token: str):
         return render_template(
             "surveys/message.html", message=_("This survey link is not valid.")
         ), 404
-    if invitation.answered_on is not None:
+    if invitation.submitted:
         return render_template(
             "surveys/message.html", message=_("This survey has already been answered. Thank you!")
         ), 409
@@ -82,6 +78,7 @@ def answer(token: str):
                 "surveys/thanks.html",
                 course=course,
                 certificate_next=invitation.enrollment_id is not None,
+                release_batch=services.release_batch(),
             )
     return render_template(
         "surveys/answer.html", form=form, template=template, invitation=invitation, course=course
@@ -152,6 +149,7 @@ def raw_answers(year: int, fmt: str):
         _("Question"),
         _("Value"),
         _("Text"),
+        _("Released below the batch size"),
     ]
     table = [
         [
@@ -163,28 +161,14 @@ def raw_answers(year: int, fmt: str):
             text,
             value,
             answer_text or "",
+            _("yes") if small_batch else "",
         ]
-        for response_id, kind, title, half, position, text, value, answer_text in rows
+        for response_id, kind, title, half, position, text, value, answer_text, small_batch in rows
     ]
+    filename = f"survey-answers-{year}.{fmt}"
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows(table)
-        data, mimetype = buffer.getvalue().encode("utf-8-sig"), "text/csv; charset=utf-8"
-    else:
-        book = Workbook()
-        sheet = book.active
-        sheet.append(header)
-        for row in table:
-            sheet.append(row)
-        buffer = io.BytesIO()
-        book.save(buffer)
-        data = buffer.getvalue()
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="survey-answers-{year}.{fmt}"'
-    return response
+        return csv_response(header, table, filename)
+    return xlsx_response(header, table, filename, sheet_title=_("Answers"))
 
 
 def _course_for_report(course_id: int):
@@ -228,7 +212,10 @@ def course_report_pdf(course_id: int):
 def pending(course_id: int):
     course = courses.get_course(course_id) or abort(404)
     return render_template(
-        "surveys/pending.html", course=course, names=services.non_respondents(course.id)
+        "surveys/pending.html",
+        course=course,
+        names=services.non_respondents(course.id),
+        release_batch=services.release_batch(),
     )
 
 
@@ -436,23 +423,4 @@ def meeting_pack_pdf(meeting_id: int):
         packs=packs,
         start=start,
         end=end,
-    )
-
-
-@bp.route("/meetings/<int:meeting_id>/pack/<int:instructor_id>")
-@roles(Role.INSTRUCTOR, Role.STAFF)
-def meeting_pack(meeting_id: int, instructor_id: int):
-    meeting = _meeting_or_404(meeting_id)
-    if current_user.role != Role.STAFF and current_user.id != instructor_id:
-        abort(403)
-    instructor = db.session.get(User, instructor_id) or abort(404)
-    start, end = meetings.period(meeting)
-    return render_template(
-        "surveys/meeting.html",
-        meeting=meeting,
-        packs=[meetings.pack_for(meeting, instructor)],
-        start=start,
-        end=end,
-        attendees=[],
-        **_report_context(),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -25,7 +26,6 @@ from app.core.timeutil import local_to_utc
 from app.core.vocabulary import REGION_LABELS, Region, choices
 from courses.models import AUDIENCE_LABELS, Audience
 from visits.models import CP_STATUS_LABELS, NEED_LABELS
-from visits.services import RequestDetails, Schedule
 
 
 class CheckboxesField(SelectMultipleField):
@@ -95,26 +95,27 @@ class OnsiteRequestForm(ContactFields):
         _l("Notes"), filters=[strip_filter], validators=[Optional(), Length(max=2000)]
     )
 
-    def details(self) -> RequestDetails:
-        return RequestDetails(
-            title=self.title.data,
-            content=self.content.data,
-            topics=list(self.topics.data or []),
-            preferred_dates=[
+    def details_data(self) -> dict[str, Any]:
+        """The valid input, typed: the fields of the service's `RequestDetails`."""
+        return {
+            "title": self.title.data,
+            "content": self.content.data,
+            "topics": list(self.topics.data or []),
+            "preferred_dates": [
                 self.date_1.data or "",
                 self.date_2.data or "",
                 self.date_3.data or "",
             ],
-            address=self.address.data,
-            region=Region(self.region.data),
-            audience=Audience(self.audience.data),
-            expected_headcount=self.expected_headcount.data,
-            venue_capacity=self.venue_capacity.data,
-            contact_name=self.contact_name.data,
-            contact_phone=self.contact_phone.data,
-            contact_email=self.contact_email.data,
-            notes=self.notes.data or "",
-        )
+            "address": self.address.data,
+            "region": Region(self.region.data),
+            "audience": Audience(self.audience.data),
+            "expected_headcount": self.expected_headcount.data,
+            "venue_capacity": self.venue_capacity.data,
+            "contact_name": self.contact_name.data,
+            "contact_phone": self.contact_phone.data,
+            "contact_email": self.contact_email.data,
+            "notes": self.notes.data or "",
+        }
 
 
 class SignupForm(FlaskForm):
@@ -176,15 +177,16 @@ class ScheduleForm(FlaskForm):
         if self.starts_at.data and field.data and field.data <= self.starts_at.data:
             raise ValidationError(str(_l("The course must end after it starts.")))
 
-    def plan(self) -> Schedule:
-        return Schedule(
-            starts_at=local_to_utc(self.starts_at.data),
-            ends_at=local_to_utc(self.ends_at.data),
-            hours=self.hours.data,
-            instructor_ids=list(self.instructor_ids.data or []),
-            title=self.title.data,
-            content=self.content.data,
-        )
+    def plan_data(self) -> dict[str, Any]:
+        """The valid input, typed (UTC times): the fields of the service's `Schedule`."""
+        return {
+            "starts_at": local_to_utc(self.starts_at.data),
+            "ends_at": local_to_utc(self.ends_at.data),
+            "hours": self.hours.data,
+            "instructor_ids": list(self.instructor_ids.data or []),
+            "title": self.title.data,
+            "content": self.content.data,
+        }
 
 
 class QuoteForm(FlaskForm):

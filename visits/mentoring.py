@@ -118,7 +118,6 @@ def apply(application: Application, *, by: User) -> MentoringCase:
     db.session.flush()
     for item in active_items():
         db.session.add(CaseChecklistEntry(case_id=case.id, item_id=item.id))
-    db.session.commit()
     return case
 
 
@@ -150,7 +149,6 @@ def _move(case: MentoringCase, target: CaseState, *, by: User, **details) -> Non
         ),
         to_name=case.contact_name,
     )
-    db.session.commit()
 
 
 def assign(case: MentoringCase, mentor: User, *, by: User) -> None:
@@ -207,7 +205,6 @@ def log_visit(
         case.state = CaseState.IN_PROGRESS
     db.session.flush()
     audit.record("mentoring.visit", visit, by=by, case_id=case.id, actions=len(visit.actions))
-    db.session.commit()
     return visit
 
 
@@ -225,7 +222,6 @@ def complete_action(action: FollowUpAction, *, by: User) -> None:
     if action.done_on is None:
         action.done_on = local_today()
         audit.record("mentoring.action_done", action, by=by, case_id=action.case_id)
-        db.session.commit()
 
 
 def visit_report_pdf(visit: MentoringVisit, case: MentoringCase) -> bytes:
@@ -287,7 +283,6 @@ def update_checklist(
         if item.id in changes:
             entry.status, entry.notes = changes[item.id][0], changes[item.id][1].strip()
     audit.record("mentoring.checklist", case, by=by, changed=len(changes))
-    db.session.commit()
 
 
 def save_items(rows: list[tuple[int | None, str, str, bool]], *, by: User) -> None:
@@ -313,7 +308,6 @@ def save_items(rows: list[tuple[int | None, str, str, bool]], *, by: User) -> No
     audit.record(
         "mentoring.checklist_items", None, by=by, object_type="cp_checklist", items=position
     )
-    db.session.commit()
 
 
 # --- Dashboard ---------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import secrets
 import statistics
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -25,10 +27,11 @@ from app.core.errors import DomainError
 from app.core.extensions import db, lock_row
 from app.core.links import external_url
 from app.core.timeutil import local_today, to_local, utcnow
+from app.core.unit_of_work import step
 from app.core.vocabulary import Region
 from courses import enrolment
 from courses import services as courses
-from courses.models import Audience, Course, CourseFormat, CourseStatus, EnrollmentSource, SizeFocus
+from courses.models import Audience, Course, CourseFormat, EnrollmentSource, SizeFocus
 from visits.models import OPEN_FOR_SIGNUPS, OnsiteRequest, Quote, RequestState, Signup
 
 
@@ -141,7 +144,7 @@ def create_request(details: RequestDetails, *, by: User) -> OnsiteRequest:
     )
     _apply(request, details)
     db.session.add(request)
-    db.session.commit()
+    db.session.flush()
     return request
 
 
@@ -150,7 +153,6 @@ def update_request(request: OnsiteRequest, details: RequestDetails, *, by: User)
         raise VisitError(_("A request can be changed only before it is submitted."))
     _check(details)
     _apply(request, details)
-    db.session.commit()
 
 
 def _apply(request: OnsiteRequest, details: RequestDetails) -> None:
@@ -203,7 +205,6 @@ def extend_deadline(request: OnsiteRequest, new_deadline: date, *, by: User) -> 
         raise VisitError(_("Choose a date within 90 days."), "deadline")
     request.signup_deadline = new_deadline
     request.deadline_extended = True
-    db.session.commit()
 
 
 def accept_quote(quote: Quote, *, by: User) -> None:
@@ -213,7 +214,6 @@ def accept_quote(quote: Quote, *, by: User) -> None:
     quote.accepted_by_id = by.id
     request = db.session.get(OnsiteRequest, quote.request_id)
     audit.record("onsite.quote_accept", quote, by=by, request_id=request.id, amount=quote.amount)
-    db.session.commit()
 
 
 # --- Sign-ups ------------------------------------------------------------------------------
@@ -237,7 +237,6 @@ def sign_up(
         select(func.count()).select_from(Signup).where(Signup.request_id == request.id)
     ).scalar_one()
     if request.venue_capacity is not None and taken >= request.venue_capacity:
-        db.session.rollback()
         raise VisitError(_("The venue is full: no more sign-ups can be taken."))
     verified = user is not None and user.email == email
     signup = Signup(
@@ -253,7 +252,6 @@ def sign_up(
         with db.session.begin_nested():
             db.session.add(signup)
     except IntegrityError as error:
-        db.session.rollback()
         raise VisitError(_("This e-mail address has already signed up."), "email") from error
     if not verified:
         outbox.queue(
@@ -269,7 +267,6 @@ def sign_up(
             ),
             to_name=signup.name,
         )
-    db.session.commit()
     return signup
 
 
@@ -281,7 +278,6 @@ def confirm_signup(token: str) -> Signup:
         raise VisitError(_("This confirmation link is not valid."))
     if signup.confirmed_at is None:
         signup.confirmed_at = utcnow()
-        db.session.commit()
     return signup
 
 
@@ -345,22 +341,21 @@ def schedule(request: OnsiteRequest, plan: Schedule, *, by: User) -> tuple[Cours
         capacity=max(len(participants), request.venue_capacity or 0, 1),
         instructor_ids=plan.instructor_ids,
     )
-    course = courses.create_course(details, by=by)
-    course.private, course.private_company_id, course.status = (
-        True,
-        company.id,
-        CourseStatus.PUBLISHED,
-    )
+    course = courses.create_private_course(details, company_id=company.id, by=by)
     request.course_id = course.id
     request.responsible_staff_id = by.id
-    db.session.commit()
     skipped = []
     for signup in participants:
         learner = _participant_account(signup, company)
         try:
-            enrolment.enroll(
-                course, learner, by=by, source=EnrollmentSource.COMPANY, reason="on-site request"
-            )
+            with step():
+                enrolment.enroll(
+                    course,
+                    learner,
+                    by=by,
+                    source=EnrollmentSource.COMPANY,
+                    reason="on-site request",
+                )
         except enrolment.EnrolmentError:
             skipped.append(signup.email)
     _move(
@@ -391,7 +386,6 @@ def _participant_account(signup: Signup, company: Company) -> User:
             department=signup.department or None,
         )
         accounts.queue_password_mail(learner, invitation=True)
-        db.session.commit()
     return learner
 
 
@@ -421,7 +415,6 @@ def add_quote(request: OnsiteRequest, items: list[tuple[str, int]], *, by: User)
     request.responsible_staff_id = by.id
     audit.record("onsite.quote", quote, by=by, request_id=request.id, amount=quote.amount)
     _mail_company(request, _("A quote is ready for your on-site training request"), by=by)
-    db.session.commit()
     return quote
 
 
@@ -453,7 +446,6 @@ def _move(
         _mail_company(
             request, _("Your on-site training request is now: %(state)s", state=target.label), by=by
         )
-    db.session.commit()
 
 
 def _mail_company(request: OnsiteRequest, subject: str, *, by: User | None) -> None:
@@ -474,8 +466,14 @@ def _mail_company(request: OnsiteRequest, subject: str, *, by: User | None) -> N
     outbox.queue(request.contact_email, subject, body, to_name=request.contact_name)
 
 
-def lapse_due(*, today: date | None = None) -> int:
-    """Requests whose sign-up deadline passed below the threshold lapse; everyone is told."""
+def lapse_due(
+    *,
+    today: date | None = None,
+    unit: Callable[[], AbstractContextManager[object]] = nullcontext,
+) -> int:
+    """Requests whose sign-up deadline passed below the threshold lapse; everyone is told.
+
+    `unit` wraps each request (the CLI passes `unit_of_work`: one transaction each)."""
     today = today or local_today()
     due = (
         db.session.execute(
@@ -489,36 +487,43 @@ def lapse_due(*, today: date | None = None) -> int:
     )
     lapsed = 0
     for request in due:
-        if confirmed_count(request.id) >= request.threshold:
-            continue  # enough people: the company only has to submit
-        claimed = db.session.execute(
-            update(OnsiteRequest)
-            .where(OnsiteRequest.id == request.id, OnsiteRequest.state == RequestState.COLLECTING)
-            .values(state=RequestState.LAPSED)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not claimed:
-            continue  # another run got it
-        db.session.refresh(request)
-        audit.record("onsite.lapsed", request, by=None, object_type="onsite_request")
-        _mail_company(request, _("Your on-site training request has lapsed"), by=None)
-        for signup in signups(request.id):
-            outbox.queue(
-                signup.email,
-                _('The on-site training "%(title)s" will not take place', title=request.title),
-                _(
-                    "Dear %(name)s,\n\nNot enough people signed up before the deadline, so the "
-                    'on-site training "%(title)s" will not take place. '
-                    "Thank you for your interest.",
-                    name=signup.name,
-                    title=request.title,
-                ),
-                to_name=signup.name,
-                dedupe_key=f"onsite:lapsed:{request.id}:{signup.id}",
-            )
-        db.session.commit()
-        lapsed += 1
+        with unit():
+            lapsed += _lapse(request)
     return lapsed
+
+
+def _lapse(request: OnsiteRequest) -> bool:
+    """Lapse one request and tell everyone; False when it has enough people or another run
+    got it first."""
+    if confirmed_count(request.id) >= request.threshold:
+        return False  # enough people: the company only has to submit
+    claimed = db.session.execute(
+        update(OnsiteRequest)
+        .where(OnsiteRequest.id == request.id, OnsiteRequest.state == RequestState.COLLECTING)
+        .values(state=RequestState.LAPSED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        return False  # another run got it
+    db.session.refresh(request)
+    audit.record("onsite.lapsed", request, by=None, object_type="onsite_request")
+    _mail_company(request, _("Your on-site training request has lapsed"), by=None)
+    for signup in signups(request.id):
+        outbox.queue(
+            signup.email,
+            _('The on-site training "%(title)s" will not take place', title=request.title),
+            _(
+                "Dear %(name)s,\n\nNot enough people signed up before the deadline, so the "
+                'on-site training "%(title)s" will not take place. '
+                "Thank you for your interest.",
+                name=signup.name,
+                title=request.title,
+            ),
+            to_name=signup.name,
+            dedupe_key=f"onsite:lapsed:{request.id}:{signup.id}",
+        )
+    return True
+    return False
 
 
 # --- Service standard 4 ---------------------------------------------------------------------

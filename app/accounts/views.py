@@ -20,7 +20,9 @@ from app.accounts.forms import (
 from app.core.access import public, signed_in
 from app.core.accounts import services
 from app.core.accounts.models import Role
-from app.core.extensions import db, limiter
+from app.core.downloads import content_disposition
+from app.core.extensions import limiter
+from app.core.forms import ConfirmForm
 from app.core.timeutil import utcnow
 from app.core.vocabulary import CompanySize, Region
 
@@ -91,9 +93,7 @@ def register():
                 phone=form.phone.data,
                 department=form.department.data,
             )
-            db.session.commit()
         except services.AccountError as error:
-            db.session.rollback()
             getattr(form, error.field or "email").errors.append(error.message)
         else:
             _start_session(user)
@@ -124,9 +124,7 @@ def register_company():
                 role=Role.COMPANY,
                 company=company,
             )
-            db.session.commit()
         except services.AccountError as error:
-            db.session.rollback()
             getattr(form, error.field or "email").errors.append(error.message)
         else:
             _start_session(user)
@@ -165,7 +163,7 @@ me_bp = Blueprint("me", __name__, url_prefix="/me")
 def home():
     from certificates import services as certificates
     from courses import announcements, enrolment
-    from courses.forms import CheckInForm, ConfirmForm
+    from courses.forms import CheckInForm
     from surveys import services as surveys
 
     user = current_user._get_current_object()
@@ -241,7 +239,7 @@ def personal_data():
     from app import privacy
 
     response = jsonify(privacy.personal_data(current_user._get_current_object()))
-    response.headers["Content-Disposition"] = 'attachment; filename="my-coursedesk-data.json"'
+    response.headers["Content-Disposition"] = content_disposition("my-coursedesk-data.json")
     response.headers["Cache-Control"] = "no-store"
     return response
 

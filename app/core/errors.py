@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, has_request_context, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.core.extensions import db
 
+#: Set on `g` when an operation of the current request was refused (see DomainError).
+REFUSED = "action_refused"
+
 
 class DomainError(Exception):
-    """A refused operation, with a message for the person and, if any, the form field."""
+    """A refused operation, with a message for the person and, if any, the form field.
+
+    A refusal marks the request, so that its transaction is rolled back even when the view
+    catches the error and answers with a form or a redirect: nothing a refused operation
+    flushed before it gave up can reach the database. A larger action that may go on after
+    one of its steps is refused runs that step in `unit_of_work.step()`.
+    """
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        if has_request_context():
+            setattr(g, REFUSED, True)
 
 
 def _messages() -> dict[int, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms.validators import StopValidation
 
 
@@ -21,6 +22,10 @@ class NotBlank:
         if field.data is None or (isinstance(field.data, str) and not field.data.strip()):
             field.errors[:] = []
             raise StopValidation(str(self.message or _l("This field is required.")))
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token travels."""
 
 
 def show_domain_error(form, error) -> None:

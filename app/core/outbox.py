@@ -193,6 +193,8 @@ def claim_batch(limit: int, *, now: datetime | None = None) -> list[OutboxMessag
         .values(status=MailStatus.SENDING, claimed_by=claim, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
+    # The claim is its own unit of work: other senders must see it before this one talks
+    # to the SMTP server, or two machines would send the same message.
     db.session.commit()
     return list(
         db.session.execute(
@@ -239,6 +241,8 @@ def _mark_sent(message: OutboxMessage) -> None:
     message.attempts += 1
     message.claimed_by = None
     message.last_error = None
+    # One unit of work per message: once the server accepted it, "sent" must stick even
+    # if a later message of the same run fails.
     db.session.commit()
 
 
@@ -252,7 +256,7 @@ def _defer(message: OutboxMessage, error: str, *, permanent: bool) -> bool:
     else:
         message.status = MailStatus.PENDING
         message.next_attempt_at = utcnow() + backoff(message.attempts)
-    db.session.commit()
+    db.session.commit()  # one unit of work per message, as in _mark_sent
     return message.status == MailStatus.PENDING
 
 
@@ -265,7 +269,7 @@ def _release(messages: list[OutboxMessage], error: str) -> None:
         message.status = MailStatus.PENDING
         message.claimed_by = None
         message.last_error = error[:500]
-    db.session.commit()
+    db.session.commit()  # the run stops here: give the claims back for the next run
 
 
 def backoff(attempts: int) -> timedelta:

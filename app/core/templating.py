@@ -2,42 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
-
 from babel.dates import get_month_names
 from flask import Flask, current_app, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, get_locale
 from markupsafe import Markup, escape
 
+from app.core.formatting import hours, local_date, local_datetime, won
 from app.core.timeutil import local_today, utcnow
-
-
-def local_datetime(value: datetime | None, pattern: str = "yyyy-MM-dd HH:mm") -> str:
-    return format_datetime(value, pattern) if value else ""
-
-
-def local_date(value: datetime | None, pattern: str = "yyyy-MM-dd (E)") -> str:
-    return format_datetime(value, pattern) if value else ""
-
-
-def won(amount: int | None) -> str:
-    if not amount:
-        return str(_free())
-    return f"{amount:,}" + ("원" if str(get_locale()) == "ko" else " KRW")
-
-
-def _free() -> str:
-    from flask_babel import gettext
-
-    return gettext("Free")
-
-
-def hours(value: Decimal | float | None) -> str:
-    if value is None:
-        return ""
-    number = Decimal(value).normalize()
-    return f"{number:f}"
 
 
 def paragraphs(text: str | None) -> Markup:

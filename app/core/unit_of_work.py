@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
+from app.core.errors import REFUSED, DomainError
 from app.core.extensions import db
 
 #: Methods that must not change domain state; their transaction is always rolled back.
@@ -26,8 +27,10 @@ def init_app(app: Flask) -> None:
 
 
 def _end_request_transaction(response: Response) -> Response:
-    """Commit a state-changing request that succeeded; roll back everything else."""
-    if request.method in SAFE_METHODS or response.status_code >= 400:
+    """Commit a state-changing request that succeeded; roll back everything else: safe
+    methods, error responses and requests whose operation was refused (a DomainError)."""
+    refused = g.get(REFUSED, False)
+    if request.method in SAFE_METHODS or response.status_code >= 400 or refused:
         db.session.rollback()
     else:
         db.session.commit()
@@ -38,6 +41,20 @@ def _discard_unfinished_transaction(error: BaseException | None) -> None:
     # Reached with an error when the handler or the commit raised: nothing of it stays.
     if error is not None:
         db.session.rollback()
+
+
+@contextmanager
+def step() -> Iterator[None]:
+    """One step of a larger action that goes on when the step is refused (one address of a
+    bulk enrolment, say): a DomainError undoes only this step, in a savepoint, and does not
+    count as a refusal of the whole request. The caller catches the error."""
+    refused_before = g.get(REFUSED, False)
+    try:
+        with db.session.begin_nested():
+            yield
+    except DomainError:
+        setattr(g, REFUSED, refused_before)
+        raise
 
 
 @contextmanager

@@ -20,6 +20,7 @@ def test_the_data_export_holds_the_persons_data_and_only_theirs(client) -> None:
     course = make_course(title="상황허가(캐치올) 실무", starts=datetime.now() + timedelta(days=10))
     enrolment.enroll(course, learner, by=learner)
     enrolment.enroll(course, other, by=other)
+    db.session.commit()
     assert client.get("/me/data.json").status_code == 302
     login(client, learner.email)
     data = client.get("/me/data.json").get_json()
@@ -62,3 +63,26 @@ def test_deleting_requires_the_password_and_removes_what_identifies_the_person(a
         ).scalar_one()
         == 1
     )  # the row stays for the course's statistics, detached from the person
+
+
+def test_deleting_inside_the_cancellation_cut_off_frees_the_seat_for_the_next_person(
+    app, client
+) -> None:
+    """Past the cut-off a learner may not cancel, but erasure still releases the seat."""
+    learner = make_user(name="박마감", email="park@example.com")
+    waiting = make_user()
+    course = make_course(starts=datetime.now() + timedelta(days=1), capacity=1)
+    enrolment.enroll(course, learner, by=learner)
+    enrolment.enroll(course, waiting, by=waiting)
+    db.session.commit()
+    assert not enrolment.can_cancel(enrolment.find_enrollment(course.id, learner.id), course)
+    login(client, learner.email)
+
+    response = post_form(client, "/me/delete", {"password": PASSWORD})
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, learner.id).email != "park@example.com"
+    assert enrolment.find_enrollment(course.id, learner.id).status == EnrollmentStatus.CANCELLED
+    assert enrolment.find_enrollment(course.id, waiting.id).status == EnrollmentStatus.ENROLLED
+    assert db.session.get(Course, course.id).seats_taken == 1

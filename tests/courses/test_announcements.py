@@ -12,6 +12,7 @@ from app.core.accounts.models import Role
 from app.core.extensions import db
 from app.core.outbox import OutboxMessage
 from app.core.timeutil import local_to_utc
+from app.core.unit_of_work import unit_of_work
 from courses import announcements
 from courses.models import Announcement, Subscriber
 from tests.conftest import login, post_form
@@ -35,7 +36,7 @@ def mails_to(address: str) -> list[OutboxMessage]:
 def test_a_course_is_announced_14_days_ahead_with_its_schedule(app) -> None:
     due = make_course(title="상황허가(캐치올) 실무", starts=in_days(13), venue="부산 벡스코")
     make_course(starts=in_days(15))  # announced tomorrow, not today
-    report = announcements.announce_due()
+    report = announcements.announce_due(unit=unit_of_work)
     assert (report.published, report.late) == (1, 0)
     (item,) = announcements.published_announcements()
     assert item.course_id == due.id
@@ -46,7 +47,7 @@ def test_a_course_is_announced_14_days_ahead_with_its_schedule(app) -> None:
 
 def test_a_course_inside_a_week_is_announced_at_once_and_flagged_late(app) -> None:
     make_course(starts=in_days(3))
-    report = announcements.announce_due()
+    report = announcements.announce_due(unit=unit_of_work)
     assert (report.published, report.late) == (1, 1)
     assert announcements.published_announcements()[0].late
 
@@ -86,13 +87,16 @@ def test_the_newsletter_is_double_opt_in_and_every_mail_can_unsubscribe(client) 
     assert response.status_code == 200
     (confirmation,) = mails_to("reader@example.com")
     make_course(starts=in_days(10))
-    announcements.announce_due()
+    announcements.announce_due(unit=unit_of_work)
     assert len(mails_to("reader@example.com")) == 1  # unconfirmed: no newsletter
 
     confirm_path = re.search(r"https?://[^/]+(/newsletter/confirm/\S+)", confirmation.body).group(1)
-    assert client.get(confirm_path).status_code == 200
+    assert client.get(confirm_path).status_code == 200  # opening the link only asks
+    assert db.session.execute(select(Subscriber.confirmed_at)).scalar_one() is None
+    assert post_form(client, confirm_path).status_code == 200
+    assert db.session.execute(select(Subscriber.confirmed_at)).scalar_one() is not None
     make_course(starts=in_days(11))
-    announcements.announce_due()
+    announcements.announce_due(unit=unit_of_work)
     newsletter = [m for m in mails_to("reader@example.com") if m.unsubscribe_url]
     assert len(newsletter) == 1
     assert newsletter[0].unsubscribe_url in newsletter[0].body
@@ -103,19 +107,20 @@ def test_the_newsletter_is_double_opt_in_and_every_mail_can_unsubscribe(client) 
     subscriber = db.session.execute(select(Subscriber)).scalar_one()
     assert subscriber.unsubscribed_at is not None
     make_course(starts=in_days(12))
-    announcements.announce_due()
+    announcements.announce_due(unit=unit_of_work)
     assert len([m for m in mails_to("reader@example.com") if m.unsubscribe_url]) == 1
 
 
 def test_a_bad_confirmation_or_unsubscribe_token_is_404(client) -> None:
     assert client.get("/newsletter/confirm/nope").status_code == 404
+    assert post_form(client, "/newsletter/confirm/nope").status_code == 404
     assert client.get("/newsletter/unsubscribe/nope").status_code == 404
     assert client.post("/newsletter/unsubscribe/nope").status_code == 404
 
 
 def test_the_atom_feed_is_valid_atom(client) -> None:
     make_course(title="미국 수출통제(EAR)의 이해", starts=in_days(9))
-    announcements.announce_due()
+    announcements.announce_due(unit=unit_of_work)
     response = client.get("/announcements.atom")
     assert response.mimetype == "application/atom+xml"
     feed = ET.fromstring(response.data)

@@ -36,6 +36,7 @@ def enrol(course, count: int) -> list[Enrollment]:
     for _ in range(count):
         learner = make_user()
         result.append(enrolment.enroll(course, learner, by=learner).enrollment)
+    db.session.commit()
     return result
 
 
@@ -170,6 +171,7 @@ def test_staff_override_completion_with_a_reason(client) -> None:
     (row,) = enrol_past(course, 1)
     staff = make_user(Role.STAFF)
     attendance.close_course(course, by=staff)
+    db.session.commit()
     login(client, staff.email)
     post_form(
         client, f"/courses/{course.id}/roster/{row.id}/completion", {"completed": "1", "reason": ""}
@@ -187,3 +189,20 @@ def test_staff_override_completion_with_a_reason(client) -> None:
         select(AuditEntry).where(AuditEntry.action == "completion.override")
     ).scalar_one()
     assert entry.details["reason"] == "병가 증빙 제출"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
+def test_the_check_in_form_never_sends_the_learner_to_another_site(client, target) -> None:
+    course = make_course(starts=datetime.now() + timedelta(days=3))
+    login(client, make_user().email)
+    response = post_form(client, f"/courses/{course.id}/check-in", {"code": "", "next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/me/"
+
+
+def test_the_check_in_form_returns_to_the_course_page(client) -> None:
+    course = make_course(starts=datetime.now() + timedelta(days=3))
+    login(client, make_user().email)
+    page = f"/courses/{course.id}"
+    response = post_form(client, f"{page}/check-in", {"code": "", "next": page})
+    assert response.headers["Location"] == page

@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select
 from app.core.accounts.models import Role, User
 from app.core.extensions import db
 from app.core.outbox import OutboxMessage
+from app.core.unit_of_work import unit_of_work
 from courses import announcements, enrolment
 from courses.models import Announcement, Course, Enrollment, EnrollmentStatus, Subscriber
 from tests.conftest import POSTGRES_URL, _config
@@ -56,7 +57,8 @@ def run_together(app, count: int, work) -> list:
         with app.app_context():
             barrier.wait()
             try:
-                return work(index)
+                with unit_of_work():  # each thread is one action, committed once, as a request
+                    return work(index)
             except Exception as error:  # reported, not swallowed: the test asserts on it
                 return error
             finally:
@@ -97,6 +99,7 @@ def test_concurrent_cancellations_promote_distinct_learners_in_order(app) -> Non
     for learner_id in learner_ids:
         learner = db.session.get(User, learner_id)
         enrolment.enroll(course, learner, by=learner)
+    db.session.commit()
     holders = learner_ids[:10]
     queue = [e.learner_id for e in enrolment.waiting_list(course_id)]
 

@@ -97,6 +97,7 @@ def test_the_decline_link_passes_the_seat_to_the_next_in_line(client) -> None:
     enrolment.enroll(course, first, by=first)
     enrolment.enroll(course, second, by=second)
     enrolment.cancel(holder, by=db.session.get(type(first), holder.learner_id))
+    db.session.commit()
     token = enrolment.find_enrollment(course.id, first.id).decline_token
 
     page = client.get(f"/courses/seat/decline/{token}")
@@ -123,6 +124,7 @@ def test_a_learner_cannot_cancel_after_the_cutoff(client) -> None:
     course = make_course(starts=datetime.now() + timedelta(days=2), cancel_cutoff_days=3)
     learner = make_user()
     enrolment.enroll(course, learner, by=learner)
+    db.session.commit()
     login(client, learner.email)
     response = post_form(client, f"/courses/{course.id}/cancel", follow_redirects=True)
     assert "마감" in response.get_data(as_text=True) or "closed" in response.get_data(as_text=True)
@@ -204,6 +206,29 @@ def test_staff_remove_a_learner_with_a_logged_reason(client) -> None:
     assert (entry.actor_id, entry.details["reason"]) == (staff.id, "중복 신청")
 
 
+def test_removing_a_seat_holder_from_a_full_course_names_the_promoted_learner(client) -> None:
+    course = upcoming(capacity=1)
+    (holder,) = fill(course, 1)
+    waiting = make_user(name="박대기")
+    enrolment.enroll(course, waiting, by=waiting)
+    db.session.commit()
+    login(client, make_user(Role.STAFF).email)
+
+    response = post_form(
+        client, f"/courses/{course.id}/roster/{holder.id}/remove", {"reason": "중복 신청"}
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/courses/{course.id}/roster")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert '<p class="flash flash-info">박대기님이 대기자 명단에서' in page
+    db.session.expire_all()
+    assert db.session.get(Enrollment, holder.id).status == EnrollmentStatus.REMOVED
+    promoted = enrolment.find_enrollment(course.id, waiting.id)
+    assert promoted.status == EnrollmentStatus.ENROLLED
+    assert seats_taken(course) == 1
+
+
 def test_the_roster_exports_korean_csv_with_bom_and_xlsx(client) -> None:
     import io
 
@@ -264,6 +289,7 @@ def test_a_company_sees_only_its_own_employees(client) -> None:
     theirs = make_user(company=other.company, name="남의직원")
     for learner in (ours, theirs):
         enrolment.enroll(course, learner, by=learner)
+    db.session.commit()
     login(client, contact.email)
     page = client.get(f"/courses/{course.id}/company").get_data(as_text=True)
     assert "우리직원" in page and "남의직원" not in page

@@ -56,7 +56,8 @@ def sign_up_and_confirm(client, token: str, n: int) -> None:
         .all()[-1]
     )
     path = re.search(r"https?://[^/]+(/visits/onsite/confirm/\S+)", mail.body).group(1)
-    assert client.get(path).status_code == 200
+    assert client.get(path).status_code == 200  # opening the link only asks
+    assert post_form(client, path).status_code == 200
 
 
 def state_of(request_id: int) -> RequestState:
@@ -156,6 +157,7 @@ def test_end_to_end_from_request_to_certificates(app, client) -> None:
     marks = {e.id: "present" for e in attendance.roster(course.id)}
     attendance.record_attendance(session, marks, by=staff)
     attendance.close_course(course, by=staff)
+    db.session.commit()
     issued = db.session.execute(
         select(func.count()).select_from(certificates.Certificate)
     ).scalar_one()

@@ -15,6 +15,9 @@ from app.core.extensions import db, enum_type
 from app.core.timeutil import UTCDateTime, utcnow
 from app.core.vocabulary import CompanySize, Region
 
+#: The name that replaces a person's wherever it was copied, once they had their data deleted.
+DELETED_NAME = "탈퇴 회원"
+
 
 class Role(enum.StrEnum):
     LEARNER = "learner"
@@ -107,9 +110,6 @@ class User(db.Model):
 
     def rotate_session_token(self) -> None:
         self.session_token = new_session_token()
-
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
 
     @property
     def is_staff(self) -> bool:

@@ -137,7 +137,6 @@ def _dummy_hash() -> str:
 def end_all_sessions(user: User) -> None:
     """Sign the user out everywhere: every cookie issued so far stops working."""
     user.rotate_session_token()
-    db.session.commit()
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -151,7 +150,6 @@ def change_password(user: User, current: str, new: str) -> None:
     user.set_password(new)
     user.password_changed_at = utcnow()
     user.rotate_session_token()
-    db.session.commit()
 
 
 # --- Password links (invitations and resets) ----------------------------------------------
@@ -191,7 +189,6 @@ def set_password_with_token(token: str, password: str) -> User:
     user.set_password(password)
     user.password_changed_at = utcnow()
     user.rotate_session_token()
-    db.session.commit()
     return user
 
 
@@ -226,4 +223,3 @@ def request_password_reset(email: str) -> None:
     user = find_user(email)
     if user is not None and user.active:
         queue_password_mail(user, invitation=False)
-        db.session.commit()

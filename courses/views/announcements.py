@@ -1,4 +1,4 @@
-"""Announcements, their Atom feed and the newsletter (routes of the courses blueprint)."""
+"""Announcements, their Atom feed and the newsletter."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from flask_login import current_user
 
 from app.core.access import public, staff_only
 from app.core.extensions import csrf, db
+from app.core.forms import ConfirmForm
 from app.core.timeutil import utcnow
 from courses import announcements, services
-from courses.forms import AnnouncementForm, ConfirmForm, SubscribeForm
+from courses.forms import AnnouncementForm, SubscribeForm
 from courses.models import Announcement, CourseStatus
-from courses.views import bp
+from courses.views.blueprint import bp
+from courses.views.common import acting_user, is_staff
 
 
 @bp.route("/announcements/")
@@ -28,14 +30,10 @@ def announcement_list():
 @public
 def announcement(announcement_id: int):
     item = db.session.get(Announcement, announcement_id)
-    if item is None or (item.published_at is None and not _is_staff()):
+    if item is None or (item.published_at is None and not is_staff()):
         abort(404)
     course = services.get_course(item.course_id)
     return render_template("announcements/detail.html", item=item, course=course)
-
-
-def _is_staff() -> bool:
-    return current_user.is_authenticated and current_user.is_staff
 
 
 @bp.route("/announcements.atom")
@@ -69,16 +67,14 @@ def edit_announcement(course_id: int):
     course = services.get_course(course_id)
     if course is None:
         abort(404)
+    # Drafted from the course on first sight; a GET shows the draft and keeps nothing,
+    # the first save stores it.
     item = announcements.ensure_announcement(course)
-    db.session.commit()
     form = AnnouncementForm(obj=item)
     if form.validate_on_submit():
         try:
             announcements.edit_announcement(
-                item,
-                title=form.title.data,
-                body=form.body.data,
-                by=current_user._get_current_object(),
+                item, title=form.title.data, body=form.body.data, by=acting_user()
             )
         except announcements.AnnouncementError as error:
             flash(error.message, "error")
@@ -108,7 +104,6 @@ def publish_announcement(course_id: int):
     elif course.status != CourseStatus.PUBLISHED:
         flash(_("Publish the course before announcing it."), "error")
     elif announcements.announce(course):
-        db.session.commit()
         flash(_("The announcement is published and the newsletter is queued."), "success")
     else:
         flash(_("This announcement was already published."), "info")
@@ -130,19 +125,30 @@ def newsletter():
     return render_template("announcements/subscribe.html", form=form)
 
 
-@bp.route("/newsletter/confirm/<token>")
+@bp.route("/newsletter/confirm/<token>", methods=["GET", "POST"])
 @public
 def confirm_subscription(token: str):
-    try:
-        subscriber = announcements.confirm(token)
-    except announcements.AnnouncementError as error:
-        return render_template("announcements/message.html", message=error.message), 404
-    return render_template(
-        "announcements/message.html",
-        message=_(
-            "Thank you: %(email)s will receive our course announcements.", email=subscriber.email
-        ),
-    )
+    """The double opt-in link. Opening it asks; the button confirms. A POST, so that a mail
+    scanner following the link subscribes nobody, and so that the request commits."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            subscriber = announcements.confirm(token)
+        except announcements.AnnouncementError as error:
+            return render_template("announcements/message.html", message=error.message), 404
+        return render_template(
+            "announcements/message.html",
+            message=_(
+                "Thank you: %(email)s will receive our course announcements.",
+                email=subscriber.email,
+            ),
+        )
+    subscriber = announcements.find_subscriber(token)
+    if subscriber is None:
+        return render_template(
+            "announcements/message.html", message=_("This confirmation link is not valid.")
+        ), 404
+    return render_template("courses/confirm_subscription.html", subscriber=subscriber, form=form)
 
 
 @bp.route("/newsletter/unsubscribe/<token>", methods=["GET", "POST"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,9 +10,9 @@ from wtforms.fields.choices import SelectChoice
 
 from app.core.access import roles, staff_only
 from app.core.accounts.models import Role, User
+from app.core.downloads import pdf_response
 from app.core.extensions import db
-from app.core.forms import flash_form_errors
-from courses.forms import ConfirmForm
+from app.core.forms import ConfirmForm, flash_form_errors
 from visits import mentoring
 from visits.forms import AssignForm, MentoringForm, VisitForm
 from visits.models import (
@@ -23,7 +23,7 @@ from visits.models import (
     MentoringNeed,
     MentoringVisit,
 )
-from visits.views import bp
+from visits.views.blueprint import bp
 
 ALL_ROLES = (Role.COMPANY, Role.INSTRUCTOR, Role.STAFF)
 
@@ -98,7 +98,6 @@ def mentoring_new():
 def mentoring_detail(case_id: int):
     case = _case_or_404(case_id)
     rows = mentoring.checklist(case)
-    db.session.commit()
     assign_form = AssignForm()
     assign_form.mentor_id.choices = [SelectChoice(str(u.id), u.name) for u in mentoring.mentors()]
     return render_template(
@@ -126,7 +125,6 @@ def mentoring_assign(case_id: int):
         try:
             mentoring.assign(case, db.session.get(User, form.mentor_id.data), by=_user())
         except mentoring.MentoringError as error:
-            db.session.rollback()
             flash(error.message, "error")
         else:
             flash(_("The mentor has been assigned and the company told."), "success")
@@ -144,7 +142,6 @@ def mentoring_action(case_id: int, action: str):
     try:
         (mentoring.start if action == "start" else mentoring.close)(case, by=_user())
     except mentoring.MentoringError as error:
-        db.session.rollback()
         flash(error.message, "error")
     else:
         flash(_("Saved."), "success")
@@ -214,9 +211,7 @@ def mentoring_action_done(action_id: int):
 def mentoring_visit_pdf(visit_id: int):
     visit = db.session.get(MentoringVisit, visit_id) or abort(404)
     case = _case_or_404(visit.case_id)
-    response = Response(mentoring.visit_report_pdf(visit, case), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="mentoring-visit-{visit.id}.pdf"'
-    return response
+    return pdf_response(mentoring.visit_report_pdf(visit, case), f"mentoring-visit-{visit.id}.pdf")
 
 
 @bp.route("/mentoring/checklist-items", methods=["GET", "POST"])
@@ -242,7 +237,6 @@ def mentoring_items():
         flash(_("The checklist items have been saved."), "success")
         return redirect(url_for("visits.mentoring_items"))
     mentoring.active_items()  # seeds the default criteria on first use
-    db.session.commit()
     items = (
         db.session.execute(select(ChecklistItem).order_by(ChecklistItem.position)).scalars().all()
     )

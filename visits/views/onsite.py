@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from app.core.access import public, roles, staff_only
 from app.core.accounts.models import Role
 from app.core.extensions import db, limiter
-from app.core.forms import flash_form_errors, show_domain_error
+from app.core.forms import ConfirmForm, flash_form_errors, show_domain_error
 from courses import services as courses
-from courses.forms import ConfirmForm
 from visits import services
 from visits.forms import (
     DeclineForm,
@@ -23,9 +23,8 @@ from visits.forms import (
     ScheduleForm,
     SignupForm,
 )
-from visits.models import OPEN_FOR_SIGNUPS, OnsiteRequest, Quote, RequestState
-
-bp = Blueprint("visits", __name__, url_prefix="/visits")
+from visits.models import OPEN_FOR_SIGNUPS, OnsiteRequest, Quote, RequestState, Signup
+from visits.views.blueprint import bp
 
 
 def _user():
@@ -91,7 +90,9 @@ def onsite_new():
             form.region.data = current_user.company.region.value
     if form.validate_on_submit():
         try:
-            request = services.create_request(form.details(), by=_user())
+            request = services.create_request(
+                services.RequestDetails(**form.details_data()), by=_user()
+            )
         except services.VisitError as error:
             show_domain_error(form, error)
         else:
@@ -126,7 +127,9 @@ def onsite_edit(request_id: int):
             form[f"date_{number}"].data = value
     if form.validate_on_submit():
         try:
-            services.update_request(request, form.details(), by=_user())
+            services.update_request(
+                request, services.RequestDetails(**form.details_data()), by=_user()
+            )
         except services.VisitError as error:
             show_domain_error(form, error)
         else:
@@ -170,7 +173,6 @@ def _perform(request: OnsiteRequest, operation, message):
     try:
         operation(request, by=_user())
     except services.VisitError as error:
-        db.session.rollback()
         flash(error.message, "error")
     else:
         flash(str(message), "success")
@@ -252,7 +254,6 @@ def onsite_decline(request_id: int):
         try:
             services.decline(request, form.reason.data, by=_user())
         except services.VisitError as error:
-            db.session.rollback()
             flash(error.message, "error")
         else:
             flash(_("The request is declined; the company has been told why."), "success")
@@ -269,9 +270,10 @@ def onsite_schedule(request_id: int):
     form.instructor_ids.choices = [SelectChoice(str(u.id), u.name) for u in courses.instructors()]
     if form.validate_on_submit():
         try:
-            course, skipped = services.schedule(request, form.plan(), by=_user())
+            course, skipped = services.schedule(
+                request, services.Schedule(**form.plan_data()), by=_user()
+            )
         except (services.VisitError, courses.CourseError) as error:
-            db.session.rollback()
             flash(error.message, "error")
         else:
             flash(_("Scheduled: the participants are enrolled in the on-site course."), "success")
@@ -341,18 +343,31 @@ def onsite_join(token: str):
     )
 
 
-@bp.route("/onsite/confirm/<token>")
+@bp.route("/onsite/confirm/<token>", methods=["GET", "POST"])
 @public
 def confirm_signup(token: str):
-    try:
-        signup = services.confirm_signup(token)
-    except services.VisitError as error:
-        return render_template("visits/message.html", message=error.message), 404
+    """The link in the sign-up mail. Opening it asks; the button confirms. A POST, so that
+    a mail scanner following the link confirms nobody, and so that the request commits."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            signup = services.confirm_signup(token)
+        except services.VisitError as error:
+            return render_template("visits/message.html", message=error.message), 404
+        return render_template(
+            "visits/message.html",
+            message=_("Thank you, %(name)s: your sign-up is confirmed.", name=signup.name),
+        )
+    signup = db.session.execute(
+        select(Signup).where(Signup.confirm_token == token)
+    ).scalar_one_or_none()
+    if signup is None:
+        return render_template(
+            "visits/message.html", message=_("This confirmation link is not valid.")
+        ), 404
     return render_template(
-        "visits/message.html",
-        message=_("Thank you, %(name)s: your sign-up is confirmed.", name=signup.name),
+        "visits/confirm_signup.html",
+        signup=signup,
+        request=db.session.get(OnsiteRequest, signup.request_id),
+        form=form,
     )
-
-
-# The CP mentoring routes of this blueprint; imported last, as they import `bp` from here.
-from visits import views_mentoring  # noqa: E402, F401

@@ -1,0 +1,35 @@
+"""Formatting of dates, money and hours for people, in the current locale; used by
+templates, mail and documents alike."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+
+
+def local_datetime(value: datetime | None, pattern: str = "yyyy-MM-dd HH:mm") -> str:
+    return format_datetime(value, pattern) if value else ""
+
+
+def local_date(value: datetime | None, pattern: str = "yyyy-MM-dd (E)") -> str:
+    return format_datetime(value, pattern) if value else ""
+
+
+def won(amount: int | None) -> str:
+    if not amount:
+        return str(_free())
+    return f"{amount:,}" + ("원" if str(get_locale()) == "ko" else " KRW")
+
+
+def _free() -> str:
+    return _("Free")
+
+
+def hours(value: Decimal | float | None) -> str:
+    if value is None:
+        return ""
+    number = Decimal(value).normalize()
+    return f"{number:f}"

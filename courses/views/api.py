@@ -1,0 +1,47 @@
+"""The public JSON API of published courses."""
+
+from __future__ import annotations
+
+from flask import jsonify, request, url_for
+from flask_babel import gettext as _
+
+from app.core.access import public
+from courses import services
+from courses.models import Course
+from courses.views.blueprint import bp
+
+
+@bp.route("/api/v1/courses")
+@public
+def api_courses():
+    raw_year = request.args.get("year", "")
+    if not raw_year.isdigit() or not services.valid_year(int(raw_year)):
+        return jsonify({"error": _("Give a year between 2000 and 2100, e.g. ?year=2027.")}), 400
+    year = int(raw_year)
+    if not services.calendar_is_public(year):
+        return jsonify({"year": year, "published": False, "courses": []})
+    courses = services.find_courses(services.CourseFilter(year=year))
+    return jsonify(
+        {"year": year, "published": True, "courses": [_course_json(course) for course in courses]}
+    )
+
+
+def _course_json(course: Course) -> dict:
+    return {
+        "id": course.id,
+        "title": course.title,
+        "summary": course.summary,
+        "audience": course.audience,
+        "company_size": course.size_focus,
+        "format": course.format,
+        "region": course.region,
+        "venue": course.venue,
+        "starts_at": course.starts_at.isoformat(),
+        "ends_at": course.ends_at.isoformat(),
+        "hours": float(course.hours),
+        "capacity": course.capacity,
+        "seats_left": course.seats_left,
+        "fee": course.fee,
+        "instructors": [user.name for user in course.instructors],
+        "url": url_for("courses.detail", course_id=course.id, _external=True),
+    }

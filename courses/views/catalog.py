@@ -1,0 +1,53 @@
+"""The catalog, the course page and an instructor's own courses."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from flask_login import current_user
+
+from app.core.access import public, roles
+from app.core.accounts.models import Role
+from app.core.forms import ConfirmForm
+from app.core.timeutil import utcnow
+from courses import enrolment, services
+from courses.forms import CheckInForm, CourseFilterForm, MaterialForm
+from courses.models import CourseStatus
+from courses.views.blueprint import bp
+from courses.views.common import acting_user, course_or_404
+
+
+@bp.route("/courses/")
+@public
+def catalog():
+    form = CourseFilterForm(formdata=request.args)
+    courses = services.find_courses(services.CourseFilter(**form.filter_data()))
+    return render_template("courses/catalog.html", form=form, courses=courses)
+
+
+@bp.route("/courses/<int:course_id>")
+@public
+def detail(course_id: int):
+    course = course_or_404(course_id)
+    can_manage = services.can_manage_materials(course, current_user)
+    mine = None
+    if current_user.is_authenticated:
+        mine = enrolment.find_enrollment(course.id, current_user.id)
+    return render_template(
+        "courses/detail.html",
+        course=course,
+        materials=services.current_materials(course) if can_manage else [],
+        can_manage_materials=can_manage,
+        material_form=MaterialForm() if can_manage else None,
+        enrollment=mine,
+        waiting_position=enrolment.waiting_position(mine) if mine else None,
+        can_cancel=mine is not None and enrolment.can_cancel(mine, course),
+        enrolment_open=course.status == CourseStatus.PUBLISHED and not course.has_started(utcnow()),
+        confirm_form=ConfirmForm(),
+        checkin_form=CheckInForm(),
+    )
+
+
+@bp.route("/courses/mine")
+@roles(Role.INSTRUCTOR, Role.STAFF)
+def my_teaching():
+    return render_template("courses/mine.html", courses=services.courses_taught_by(acting_user()))
