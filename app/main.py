@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.access import public
 from app.core.extensions import db
+from app.core.links import same_site_path
 from courses import services as courses
 
 bp = Blueprint("main", __name__)
@@ -49,7 +50,4 @@ def healthz():
 def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.home")
-    return redirect(target)
+    return redirect(same_site_path(request.form.get("next")) or url_for("main.home"))

@@ -39,11 +39,3 @@ def enrollment_or_404(course: Course, enrollment_id: int) -> Enrollment:
 
 def back_to_course(course: Course, anchor: str = ""):
     return redirect(url_for("courses.detail", course_id=course.id) + anchor)
-
-
-def local_target(target: str | None) -> str | None:
-    """A `next` address from a form, only when it stays on this site (a path, not
-    `//elsewhere` or `https://elsewhere`)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None

@@ -9,13 +9,14 @@ from flask_login import current_user
 from app.core.access import public, roles
 from app.core.accounts.models import Role
 from app.core.extensions import db
+from app.core.formatting import local_datetime
 from app.core.forms import ConfirmForm, flash_form_errors
-from app.core.templating import local_datetime
+from app.core.links import same_site_path
 from courses import attendance, enrolment
 from courses.forms import BulkEnrolForm, CheckInForm
 from courses.models import Course, Enrollment, EnrollmentStatus
 from courses.views.blueprint import bp
-from courses.views.common import acting_user, back_to_course, course_or_404, local_target
+from courses.views.common import acting_user, back_to_course, course_or_404
 
 # --- Learner -----------------------------------------------------------------------------
 
@@ -103,7 +104,7 @@ def check_in(course_id: int):
             flash(_("Checked in: %(status)s.", status=mark.status.label), "success")
     else:
         flash_form_errors(form)
-    return redirect(local_target(request.form.get("next")) or url_for("me.home"))
+    return redirect(same_site_path(request.form.get("next")) or url_for("me.home"))
 
 
 # --- Company contact ---------------------------------------------------------------------

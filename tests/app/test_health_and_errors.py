@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app import create_app
+from tests.conftest import post_form
 
 
 def test_healthz_reports_the_database(client) -> None:
@@ -29,3 +32,18 @@ def test_api_errors_are_json(client) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.get_json()["status"] == 404
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example", "/\t/evil.example", "/\\evil.example", "https://evil.example/", "/a\nb"],
+)
+def test_the_language_switch_never_redirects_off_the_site(client, target) -> None:
+    response = post_form(client, "/lang/en", {"next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_the_language_switch_returns_to_the_page_it_came_from(client) -> None:
+    response = post_form(client, "/lang/en", {"next": "/courses/?year=2027"})
+    assert response.headers["Location"] == "/courses/?year=2027"
