@@ -162,7 +162,6 @@ def record_attendance(
     audit.record("attendance.record", session, by=by, object_type="course_session", changed=changed)
     course = db.session.get(Course, session.course_id)
     if course.closed_at is not None:
-        db.session.flush()
         recompute_completion(course, by=by)
     return changed
 
@@ -243,36 +242,22 @@ def close_course(course: Course, *, by: User, now: datetime | None = None) -> Co
         raise AttendanceError(_("A course can be closed only after it has ended."))
     course.closed_at = now
     course.closed_by_id = by.id
-    summary, total = _apply_completion_rule(course, keep_overrides=False, by=by)
-    audit.record(
-        "course.close",
-        course,
-        by=by,
-        completed=summary.completed,
-        not_completed=summary.not_completed,
-        total_hours=str(total),
-    )
-    return summary
+    return _apply_completion_rule(course, keep_overrides=False, by=by, action="course.close")
 
 
 def recompute_completion(course: Course, *, by: User) -> CompletionSummary:
     """Attendance changed after the course was closed: apply the rule again (a completion
     that staff overrode keeps the override) and settle the certificates; audited."""
-    summary, total = _apply_completion_rule(course, keep_overrides=True, by=by)
-    audit.record(
-        "completion.recompute",
-        course,
-        by=by,
-        completed=summary.completed,
-        not_completed=summary.not_completed,
-        total_hours=str(total),
+    return _apply_completion_rule(
+        course, keep_overrides=True, by=by, action="completion.recompute"
     )
-    return summary
 
 
 def _apply_completion_rule(
-    course: Course, *, keep_overrides: bool, by: User
-) -> tuple[CompletionSummary, Decimal]:
+    course: Course, *, keep_overrides: bool, by: User, action: str
+) -> CompletionSummary:
+    """Completion by the course's rule for every seat holder, each certificate settled, and
+    one audit entry `action` with the counts."""
     total = sum((s.hours for s in sessions_of(course.id)), Decimal(0))
     hours = attended_hours(course.id)
     completed = not_completed = 0
@@ -285,7 +270,15 @@ def _apply_completion_rule(
         completed += bool(enrollment.completed)
         not_completed += not enrollment.completed
         settle_certificate(enrollment, by=by)
-    return CompletionSummary(completed, not_completed), total
+    audit.record(
+        action,
+        course,
+        by=by,
+        completed=completed,
+        not_completed=not_completed,
+        total_hours=str(total),
+    )
+    return CompletionSummary(completed, not_completed)
 
 
 def override_completion(enrollment: Enrollment, completed: bool, reason: str, *, by: User) -> None:

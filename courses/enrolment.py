@@ -219,11 +219,10 @@ def cancel(enrollment: Enrollment, *, by: User, reason: str | None = None) -> li
     db.session.refresh(enrollment)
     if not enrollment.status.is_active:  # a concurrent request got here first
         raise EnrolmentError(_("This enrolment is no longer active."))
-    had_seat = enrollment.status == EnrollmentStatus.ENROLLED
     removed = by_staff and by.id != enrollment.learner_id
-    enrollment.status = EnrollmentStatus.REMOVED if removed else EnrollmentStatus.CANCELLED
-    enrollment.decline_token = None
-    promoted = _pass_seat_on(course) if had_seat else []
+    promoted = _leave(
+        enrollment, course, EnrollmentStatus.REMOVED if removed else EnrollmentStatus.CANCELLED
+    )
     if removed:
         audit.record("enrollment.remove", enrollment, by=by, reason=reason.strip())
     return promoted
@@ -237,10 +236,7 @@ def release_for_erasure(enrollment: Enrollment) -> list[Enrollment]:
     db.session.refresh(enrollment)
     if not enrollment.status.is_active:
         return []
-    had_seat = enrollment.status == EnrollmentStatus.ENROLLED
-    enrollment.status = EnrollmentStatus.CANCELLED
-    enrollment.decline_token = None
-    return _pass_seat_on(course) if had_seat else []
+    return _leave(enrollment, course, EnrollmentStatus.CANCELLED)
 
 
 def decline(token: str) -> Enrollment:
@@ -257,10 +253,19 @@ def decline(token: str) -> Enrollment:
     db.session.refresh(enrollment)
     if enrollment.status != EnrollmentStatus.ENROLLED or enrollment.decline_token != token:
         raise EnrolmentError(_("This link is no longer valid."))
-    enrollment.status = EnrollmentStatus.DECLINED
-    enrollment.decline_token = None
-    _pass_seat_on(course)
+    _leave(enrollment, course, EnrollmentStatus.DECLINED)
     return enrollment
+
+
+def _leave(enrollment: Enrollment, course: Course, status: EnrollmentStatus) -> list[Enrollment]:
+    """The enrolment ends in `status`; a seat it held goes to the head of the waiting list.
+
+    Runs under the course lock. Returns the learners promoted (none or one).
+    """
+    had_seat = enrollment.status == EnrollmentStatus.ENROLLED
+    enrollment.status = status
+    enrollment.decline_token = None
+    return _pass_seat_on(course) if had_seat else []
 
 
 def _pass_seat_on(course: Course) -> list[Enrollment]:

@@ -71,8 +71,6 @@ REMINDER_DAYS = (3, 7)
 #: after the last reminder of a post-course survey. Answers still waiting then are
 #: released even below k (and flagged); later ones wait until k have gathered.
 WINDOW_DAYS = 14
-#: The release batch when the configuration does not say (`SURVEY_RELEASE_BATCH`).
-DEFAULT_RELEASE_BATCH = 5
 HALF_PATTERN = re.compile(r"^(\d{4})H([12])$")
 
 
@@ -491,13 +489,14 @@ def submit(
         raise AlreadyAnswered(_("This survey has already been answered. Thank you!"))
     scope = Scope.of(invitation)
     _lock(scope)
+    closed = _window_closed(scope, now)
     db.session.add(
         PendingAnswers(
             kind=scope.kind,
             course_id=scope.course_id,
             half=scope.half,
             template_id=template.id,
-            after_close=_window_closed(scope, now),
+            after_close=closed,
             sealed=seal(
                 {"a": list(_answer_entries(template, answers))},
                 size=padded_size(template),
@@ -508,7 +507,7 @@ def submit(
     db.session.flush()
     if invitation.enrollment_id is not None:
         attendance.record_survey_submitted(invitation.enrollment_id)
-    _release_due_in(scope, now)
+    _release_due_in(scope, closed=closed)
 
 
 def _answer_entries(template: SurveyTemplate, answers: dict[int, AnswerValue]):
@@ -577,7 +576,7 @@ class Scope:
 
 def release_batch() -> int:
     """k: the fewest answers a release publishes together (until a survey window closes)."""
-    return max(1, int(current_app.config.get("SURVEY_RELEASE_BATCH", DEFAULT_RELEASE_BATCH)))
+    return max(1, int(current_app.config["SURVEY_RELEASE_BATCH"]))
 
 
 def _lock(scope: Scope) -> None:
@@ -615,13 +614,13 @@ def release_due(now: datetime | None = None) -> int:
     released = 0
     for scope in sorted(scopes, key=lambda scope: scope.sort_key):  # one lock order
         _lock(scope)
-        released += _release_due_in(scope, now)
+        released += _release_due_in(scope, closed=_window_closed(scope, now))
     return released
 
 
-def _release_due_in(scope: Scope, now: datetime) -> int:
+def _release_due_in(scope: Scope, *, closed: bool) -> int:
+    """Release the scope's groups that are due; `closed`: its survey window has closed."""
     k = release_batch()
-    closed = _window_closed(scope, now)
     groups = db.session.execute(
         select(
             PendingAnswers.template_id,

@@ -29,6 +29,12 @@ from surveys.models import InstructorMeeting, Metric, QuestionType, SurveyKind
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
 
 
+@bp.context_processor
+def _release_batch() -> dict:
+    """k, which the survey pages mention wherever they say answers come out in batches."""
+    return {"release_batch": services.release_batch()}
+
+
 def _report_context() -> dict:
     return {
         "charts": charts,
@@ -36,7 +42,6 @@ def _report_context() -> dict:
         "target_share": services.HELPFULNESS_TARGET,
         "Metric": Metric,
         "QuestionType": QuestionType,
-        "release_batch": services.release_batch(),
     }
 
 
@@ -78,7 +83,6 @@ def answer(token: str):
                 "surveys/thanks.html",
                 course=course,
                 certificate_next=invitation.enrollment_id is not None,
-                release_batch=services.release_batch(),
             )
     return render_template(
         "surveys/answer.html", form=form, template=template, invitation=invitation, course=course
@@ -215,7 +219,6 @@ def pending(course_id: int):
         "surveys/pending.html",
         course=course,
         names=services.non_respondents(course.id),
-        release_batch=services.release_batch(),
     )
 
 

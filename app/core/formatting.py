@@ -20,12 +20,8 @@ def local_date(value: datetime | None, pattern: str = "yyyy-MM-dd (E)") -> str:
 
 def won(amount: int | None) -> str:
     if not amount:
-        return str(_free())
+        return _("Free")
     return f"{amount:,}" + ("원" if str(get_locale()) == "ko" else " KRW")
-
-
-def _free() -> str:
-    return _("Free")
 
 
 def hours(value: Decimal | float | None) -> str:
