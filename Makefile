@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Links in mail, feeds and certificates come from BASE_URL only; `make run PORT=8080` keeps
+# them pointing at the port the app really serves on.
+BASE_URL ?= http://$(HOST):$(PORT)
+export BASE_URL
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-nanum chromium poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -66,9 +66,15 @@ def create_user(
                         business_number=company_number,
                         region=Region(region),
                         size=CompanySize(size),
+                        approved=True,
                     )
             user = accounts.create_user(
-                email=email, name=name, password=password, role=Role(role), company=company
+                email=email,
+                name=name,
+                password=password,
+                role=Role(role),
+                company=company,
+                email_verified=True,
             )
     except accounts.AccountError as error:
         raise click.ClickException(error.message) from error

@@ -30,6 +30,10 @@ def _secret_key() -> str:
     return key_file.read_text().strip()
 
 
+def _list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
 def normalise_database_url(url: str) -> str:
     """Use the psycopg 3 driver for plain postgres:// URLs."""
     for prefix in ("postgres://", "postgresql://"):
@@ -49,8 +53,15 @@ def from_environment() -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "ko",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("TIMEZONE", "Asia/Seoul"),
         "LANGUAGES": ["ko", "en"],
-        #: Absolute links in mail sent from cron (no request to take the host from).
+        #: Every absolute link (mail, QR codes, feeds, calendars) is built from this, never
+        #: from the request's Host header; requests for any other host are refused.
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
+        #: Further host names this site answers to (comma-separated), e.g. a bare domain
+        #: that redirects; the host of BASE_URL is always trusted.
+        "EXTRA_TRUSTED_HOSTS": _list("TRUSTED_HOSTS"),
+        #: How many reverse proxies in front of the app to believe about the client's
+        #: address and scheme (X-Forwarded-For, -Proto); 0 without a proxy.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         #: Announcements go out this many days before a course starts (the charter demands 7+).
         "ANNOUNCE_DAYS_BEFORE": int(os.environ.get("ANNOUNCE_DAYS_BEFORE", "14")),
         #: Custom on-site training: sign-ups needed, days to gather them, first-response SLA.
@@ -65,12 +76,28 @@ def from_environment() -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE"),
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        #: A session ends after this long without a request (it slides with each one) ...
+        "PERMANENT_SESSION_LIFETIME": timedelta(
+            minutes=int(os.environ.get("SESSION_IDLE_MINUTES", "120"))
+        ),
+        #: ... and this long after sign-in, however active it was.
+        "SESSION_ABSOLUTE_LIFETIME": timedelta(
+            hours=int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
+        ),
+        #: Failed sign-ins in a row that lock an account, and for how long.
+        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_LOCKOUT": timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))),
+        #: Company bulk enrolment: invitations per request (an uploaded list is capped at
+        #: 1 MB by its form).
+        "BULK_INVITE_MAX_ADDRESSES": int(os.environ.get("BULK_INVITE_MAX_ADDRESSES", "300")),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
+        #: memory:// counts per process: with several workers or machines use Redis,
+        #: e.g. redis://127.0.0.1:6379/0, so that a limit holds for the whole site.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),

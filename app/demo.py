@@ -297,6 +297,15 @@ COMPANIES = [
         "임채원",
     ),
 ]
+#: Registered this week: waits for staff approval at /staff/companies.
+PENDING_COMPANY = (
+    "광주정밀화학",
+    "4108123456",
+    Region.GWANGJU,
+    CompanySize.SME,
+    "gwangju@example.com",
+    "정하윤",
+)
 LEARNER_NAMES = [
     "홍길동",
     "김민준",
@@ -344,6 +353,7 @@ def seed(today: date | None = None) -> SeedSummary:
     ]
     teachers = [_user(summary, email, name, Role.INSTRUCTOR) for email, name in INSTRUCTORS]
     companies = [_company(summary, *row) for row in COMPANIES]
+    _company(summary, *PENDING_COMPANY, approved=False)  # for staff to approve
     learners = []
     for index, name in enumerate(LEARNER_NAMES):
         company = companies[index % len(companies)] if index % 4 else None
@@ -394,6 +404,7 @@ def _user(
             role=role,
             company=company,
             department=department,
+            email_verified=True,
         )
         summary.count("users")
     return user
@@ -407,11 +418,13 @@ def _company(
     size: CompanySize,
     contact_email: str,
     contact_name: str,
+    *,
+    approved: bool = True,
 ) -> Company:
     company = accounts.find_company(number)
     if company is None:
         company = accounts.create_company(
-            name=name, business_number=number, region=region, size=size
+            name=name, business_number=number, region=region, size=size, approved=approved
         )
         summary.count("companies")
     _user(

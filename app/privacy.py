@@ -1,12 +1,16 @@
 """Standard 10: a person sees all their personal data and can have it deleted.
 
 The registry: each feature exports and erases its own data (`<feature>/privacy.py`);
-this module asks each of them in turn and handles the account itself. Deletion removes
-or scrubs what identifies the person: the account is pseudonymised and disabled (its
-rows stay, so course statistics and other people's records hold together), upcoming
-seats are released to the waiting list, pending survey links and newsletter
-subscriptions are deleted. Survey answers were never linked to the person. Certificates
-already issued stay verifiable, as the institute must keep what it certified.
+this module asks each of them in turn, then the core's mail outbox and audit log, and
+handles the account itself. Deletion removes or scrubs what identifies the person
+wherever it was copied: the account is pseudonymised and disabled (its rows stay, so
+course statistics and other people's records hold together), upcoming seats are released
+to the waiting list, pending survey links, newsletter subscriptions, invitations and
+account links are deleted, mail to the person loses recipient and body, and the person's
+name, e-mail address and phone are replaced by "탈퇴 회원 #<id>" in audit details and in
+the texts of other rows (`app.core.erasure` says what counts as a mention). Survey answers
+were never linked to the person. Certificates already issued stay verifiable without the
+holder's name, as the institute must keep what it certified.
 """
 
 from __future__ import annotations
@@ -15,14 +19,17 @@ import secrets
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import delete
 
 import certificates.privacy
 import courses.privacy
 import surveys.privacy
 import visits.privacy
-from app.core import audit
-from app.core.accounts.models import DELETED_NAME, Role, User
+from app.core import audit, outbox
+from app.core.accounts.models import DELETED_NAME, AccountToken, Role, User
 from app.core.accounts.services import AccountError
+from app.core.erasure import Person
+from app.core.extensions import db
 from app.core.timeutil import utcnow
 
 #: Every feature that holds personal data; each one exports and erases its own.
@@ -59,8 +66,12 @@ def delete_personal_data(user: User, password: str) -> None:
         raise AccountError(_("The password is not correct."), "password")
     if user.role == Role.STAFF:
         raise AccountError(_("Staff accounts are closed by the institute's administrator."))
+    person = Person.of(user)
     for feature in FEATURES:  # before the account changes: some match by e-mail address
         feature.erase(user)
+    outbox.erase_recipient(person)
+    audit.scrub(person)
+    db.session.execute(delete(AccountToken).where(AccountToken.user_id == user.id))
     user.name = DELETED_NAME
     user.email = f"deleted-{user.id}-{secrets.token_hex(4)}@deleted.invalid"
     user.phone = user.department = None

@@ -15,7 +15,7 @@ from app.core.access import public, signed_in, staff_only
 from app.core.accounts.models import Role
 from app.core.downloads import pdf_response
 from app.core.extensions import limiter
-from certificates import services
+from certificates import privacy, services
 from certificates.forms import CertificateReasonForm
 from certificates.models import Certificate
 
@@ -53,11 +53,13 @@ def download(serial: str):
 def verify(code: str):
     result = services.verify(code)
     status = 200 if result.state in ("valid", "revoked") else 404
+    erased = result.certificate is not None and privacy.holder_erased(result.certificate)
     return render_template(
         "certificates/verify.html",
         result=result,
+        holder_erased=erased,
         masked_name=services.mask_name(result.certificate.holder_name)
-        if result.certificate
+        if result.certificate and not erased
         else None,
     ), status
 

@@ -16,7 +16,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +28,6 @@ from app.core.extensions import db, lock_row
 from app.core.formatting import local_datetime
 from app.core.links import external_url
 from app.core.timeutil import local_to_utc, to_local, utcnow
-from app.core.unit_of_work import step
 from courses.models import (
     Course,
     CourseStatus,
@@ -151,6 +149,13 @@ def enroll(
     check_open(course)
     if learner.role != Role.LEARNER:
         raise EnrolmentError(_("Only learner accounts can enrol in a course."))
+    if by.id == learner.id and not learner.email_verified:
+        raise EnrolmentError(
+            _(
+                "Please confirm your e-mail address first: open the link we sent you "
+                "(My page can send it again)."
+            )
+        )
     course_id, learner_id = course.id, learner.id
     # The course lock serialises every seat change of this course until the action commits.
     lock_course(course_id)
@@ -440,13 +445,6 @@ def enrolments_of(learner: User) -> list[Enrollment]:
 EMAIL_SEPARATORS = re.compile(r"[\s,;]+")
 
 
-@dataclass(frozen=True)
-class BulkOutcome:
-    email: str
-    ok: bool
-    message: str
-
-
 def parse_addresses(text: str) -> list[str]:
     """E-mail addresses from pasted text or a CSV file: any cell holding an @, in order."""
     seen: dict[str, None] = {}
@@ -456,54 +454,6 @@ def parse_addresses(text: str) -> list[str]:
                 if "@" in token:
                     seen.setdefault(token.strip().strip("<>\"'").lower(), None)
     return list(seen)
-
-
-def enrol_employees(course: Course, contact: User, addresses: list[str]) -> list[BulkOutcome]:
-    """A company contact enrols its employees; unknown addresses get an invited account."""
-    from app.core.accounts import services as accounts
-
-    check_open(course)
-    if contact.company_id is None:
-        raise EnrolmentError(_("Your account is not linked to a company."))
-    outcomes = []
-    for address in addresses:
-        try:
-            email = validate_email(address, check_deliverability=False).normalized.lower()
-        except EmailNotValidError:
-            outcomes.append(BulkOutcome(address, False, _("Not a valid e-mail address.")))
-            continue
-        learner = accounts.find_user(email)
-        if learner is None:
-            learner = accounts.create_user(
-                email=email,
-                name=email.partition("@")[0],
-                password=secrets.token_urlsafe(24),
-                company=contact.company,
-                by=None,
-            )
-            accounts.queue_password_mail(learner, invitation=True)
-        elif learner.company_id != contact.company_id or learner.role != Role.LEARNER:
-            outcomes.append(
-                BulkOutcome(
-                    email, False, _("This address belongs to an account outside your company.")
-                )
-            )
-            continue
-        try:
-            with step():
-                result = enroll(course, learner, by=contact, source=EnrollmentSource.COMPANY)
-        except AlreadyEnrolled:
-            outcomes.append(BulkOutcome(email, False, _("Already enrolled or waiting.")))
-        except EnrolmentError as error:
-            outcomes.append(BulkOutcome(email, False, error.message))
-        else:
-            message = (
-                _("Enrolled.")
-                if result.got_seat
-                else _("Waiting list, position %(n)d.", n=result.waiting_position)
-            )
-            outcomes.append(BulkOutcome(email, True, message))
-    return outcomes
 
 
 def company_enrolments(company_id: int, course_id: int | None = None) -> list[Enrollment]:

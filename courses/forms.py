@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
+from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -31,6 +31,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app.core.accounts.forms import confirmation_field, new_password_field
 from app.core.forms import NotBlank, strip_filter
 from app.core.timeutil import local_to_utc
 from app.core.vocabulary import REGION_LABELS, Region, choices
@@ -46,6 +47,8 @@ from courses.models import (
 )
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+#: A company's address list; 300 addresses take far less.
+BULK_FILE_MAX_BYTES = 1024 * 1024
 
 
 class CourseForm(FlaskForm):
@@ -220,7 +223,10 @@ class BulkEnrolForm(FlaskForm):
     )
     file = FileField(
         _l("Or a CSV file"),
-        validators=[FileAllowed(["csv", "txt"], _l("Upload a .csv file."))],
+        validators=[
+            FileAllowed(["csv", "txt"], _l("Upload a .csv file.")),
+            FileSize(BULK_FILE_MAX_BYTES, message=_l("The file may be at most 1 MB.")),
+        ],
     )
 
     def validate(self, extra_validators=None) -> bool:
@@ -283,3 +289,16 @@ class SubscribeForm(FlaskForm):
         filters=[strip_filter],
         validators=[NotBlank(), Email(message=_l("Enter a valid e-mail address."))],
     )
+
+
+class AcceptInvitationForm(FlaskForm):
+    """A person invited by their company sets up their account while accepting."""
+
+    name = StringField(
+        _l("Name"),
+        filters=[strip_filter],
+        validators=[NotBlank(), Length(max=100)],
+        description=_l("As it should appear on your certificate."),
+    )
+    password = new_password_field(_l("Password"))
+    confirm = confirmation_field(_l("Confirm password"), of="password")

@@ -432,3 +432,38 @@ class Subscriber(db.Model):
     @property
     def is_active(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class CourseInvitation(db.Model):
+    """A company contact's invitation of one address to a course: the person accepts it
+    from the mailed link (and only then has a seat or a place on the waiting list), so a
+    company can neither create accounts for addresses nor fill a course with them."""
+
+    __tablename__ = "course_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), index=True
+    )
+    #: Lower-cased, as typed by the company; never matched against other companies' data.
+    email: Mapped[str] = mapped_column(String(254))
+    #: The name the company gave, if any; the person can correct it when accepting.
+    name: Mapped[str | None] = mapped_column(String(100))
+    #: Hex SHA-256 of the secret in the mailed link.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    enrollment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrollments.id", ondelete="SET NULL")
+    )
+
+    course: Mapped[Course] = relationship(lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint(
+            "course_id", "company_id", "email", name="uq_course_invitations_course_company_email"
+        ),
+    )

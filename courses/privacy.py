@@ -1,23 +1,42 @@
-"""The courses feature's part of standard 10: what it holds about a person, and erasure."""
+"""The courses feature's part of standard 10: what it holds about a person, and erasure.
+
+Enrolment and attendance rows stay, detached from the person by the pseudonymised
+account, so seat counts and completion statistics of past courses do not change.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from app.core.accounts.models import User
+from app.core.erasure import Person, scrub_columns
 from app.core.extensions import db
 from app.core.timeutil import utcnow
 from courses import enrolment
 from courses.models import (
+    Announcement,
     Attendance,
+    CalendarYear,
     Course,
+    CourseInvitation,
     CourseSession,
     Enrollment,
     EnrollmentStatus,
+    Material,
     Subscriber,
 )
+
+#: Free text staff write, where a person may be named (columns this feature owns).
+FREE_TEXT = {
+    Course: ["title", "summary", "content", "venue", "cancel_reason"],
+    Material: ["title", "filename"],
+    CalendarYear: ["foreword"],
+    Enrollment: ["completion_override_reason"],
+    Announcement: ["title", "body"],
+    CourseInvitation: ["name"],
+}
 
 
 def export(user: User) -> dict[str, Any]:
@@ -65,7 +84,21 @@ def export(user: User) -> dict[str, Any]:
 
 def erase(user: User) -> None:
     """Upcoming seats and waiting-list places are released (a seat goes to the next person
-    waiting, whatever the cancellation cut-off); the newsletter subscription is deleted."""
+    waiting, whatever the cancellation cut-off); the newsletter subscription and the
+    companies' invitations of the address are deleted; mentions in staff texts are
+    scrubbed."""
+    _release_upcoming(user)
+    address = user.email.strip().lower()
+    db.session.execute(delete(Subscriber).where(func.lower(Subscriber.email) == address))
+    db.session.execute(
+        delete(CourseInvitation).where(func.lower(CourseInvitation.email) == address)
+    )
+    person = Person.of(user)
+    for model, columns in FREE_TEXT.items():
+        scrub_columns(model, columns, person)
+
+
+def _release_upcoming(user: User) -> None:
     active = db.session.execute(
         select(Enrollment).where(
             Enrollment.learner_id == user.id,
@@ -76,4 +109,3 @@ def erase(user: User) -> None:
     for enrollment in active.all():
         if not db.session.get(Course, enrollment.course_id).has_started(now):
             enrolment.release_for_erasure(enrollment)
-    db.session.execute(delete(Subscriber).where(Subscriber.email == user.email))

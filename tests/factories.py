@@ -11,7 +11,7 @@ from werkzeug.security import generate_password_hash
 
 from app.core.accounts.models import Company, Role, User
 from app.core.extensions import db
-from app.core.timeutil import local_to_utc
+from app.core.timeutil import local_to_utc, utcnow
 from app.core.vocabulary import CompanySize, Region
 from courses.models import (
     Audience,
@@ -39,6 +39,7 @@ def make_company(**fields) -> Company:
         business_number=fields.pop("business_number", f"{1000000000 + number}"),
         region=fields.pop("region", Region.SEOUL),
         size=fields.pop("size", CompanySize.SME),
+        approved_at=fields.pop("approved_at", utcnow()),
         **fields,
     )
     db.session.add(company)
@@ -55,6 +56,7 @@ def make_user(role: Role = Role.LEARNER, **fields) -> User:
         name=fields.pop("name", f"홍길동{number}"),
         role=role,
         password_hash=_password_hash(),
+        email_verified_at=fields.pop("email_verified_at", utcnow()),
         **fields,
     )
     db.session.add(user)

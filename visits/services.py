@@ -132,8 +132,15 @@ def _check(details: RequestDetails) -> None:
 
 
 def create_request(details: RequestDetails, *, by: User) -> OnsiteRequest:
-    if by.role != Role.COMPANY or by.company_id is None:
+    if by.role != Role.COMPANY or by.company is None:
         raise VisitError(_("Only a company account can request on-site training."))
+    if not by.company.is_approved:
+        raise VisitError(
+            _(
+                "Your company is awaiting the institute's approval. You can request on-site "
+                "training once it is approved."
+            )
+        )
     _check(details)
     request = OnsiteRequest(
         company_id=by.company_id,

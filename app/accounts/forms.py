@@ -5,32 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import Email, EqualTo, Length, Optional
+from wtforms.validators import Email, Length, Optional
 
-from app.core.accounts.services import MIN_PASSWORD_LENGTH
+from app.core.accounts.forms import confirmation_field, new_password_field
 from app.core.forms import NotBlank, strip_filter
 from app.core.vocabulary import COMPANY_SIZE_LABELS, REGION_LABELS, choices
-
-
-def new_password_field(label) -> PasswordField:
-    """A new password: required, and long enough."""
-    return PasswordField(
-        label,
-        validators=[
-            NotBlank(),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=200,
-                message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
-            ),
-        ],
-    )
-
-
-def confirmation_field(label, of: str) -> PasswordField:
-    return PasswordField(
-        label, validators=[NotBlank(), EqualTo(of, message=_l("The passwords do not match."))]
-    )
 
 
 class LoginForm(FlaskForm):

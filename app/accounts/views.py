@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from app.accounts.forms import (
     CompanyRegistrationForm,
@@ -23,20 +21,12 @@ from app.core.accounts.models import Role
 from app.core.downloads import content_disposition
 from app.core.extensions import limiter
 from app.core.forms import ConfirmForm
+from app.core.links import same_site_path
+from app.core.security import start_session
 from app.core.timeutil import utcnow
 from app.core.vocabulary import CompanySize, Region
 
 bp = Blueprint("accounts", __name__, url_prefix="/auth")
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths, so the login page cannot redirect elsewhere."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def _home_for(user) -> str:
@@ -47,25 +37,49 @@ def _home_for(user) -> str:
     return url_for("me.home")
 
 
-def _start_session(user) -> None:
-    session.clear()
-    session.permanent = True
-    login_user(user)
+def _submitted_email() -> str:
+    """The limit key of a sign-in, registration or reset: the address it is about, so that
+    one account cannot be tried from many addresses faster than from one."""
+    return "account:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302
+
+
+def _login_locked(limit) -> object:
+    """The per-address limit answers exactly as a locked account does, whether or not the
+    address has an account."""
+    form = LoginForm()
+    form.validate()  # so that the page shows what was typed, as after any failed sign-in
+    form.password.errors = [services.locked_message()]
+    return render_template("accounts/login.html", form=form), 429
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(
+    "5 per 15 minutes",
+    methods=["POST"],
+    key_func=_submitted_email,
+    deduct_when=_failed,
+    on_breach=_login_locked,
+)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except services.AccountLocked as error:
+            form.password.errors.append(error.message)
+            return render_template("accounts/login.html", form=form), 429
         if user is None:
             form.password.errors.append(_("The e-mail or password is not correct."))
         else:
-            _start_session(user)
+            start_session(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(_safe_next(request.args.get("next")) or _home_for(user))
+            return redirect(same_site_path(request.args.get("next")) or _home_for(user))
     return render_template("accounts/login.html", form=form)
 
 
@@ -82,55 +96,88 @@ def logout():
 @bp.route("/register", methods=["GET", "POST"])
 @public
 @limiter.limit("20 per hour", methods=["POST"])
+@limiter.limit("3 per day", methods=["POST"], key_func=_submitted_email)
 def register():
     form = RegistrationForm()
     if form.validate_on_submit():
         try:
-            user = services.create_user(
-                email=form.email.data,
-                name=form.name.data,
-                password=form.password.data,
-                phone=form.phone.data,
-                department=form.department.data,
-            )
+            services.register(**_person_fields(form), next_url=_next_page())
         except services.AccountError as error:
             getattr(form, error.field or "email").errors.append(error.message)
         else:
-            _start_session(user)
-            flash(_("Your account has been created."), "success")
-            return redirect(url_for("main.home"))
-    return render_template("accounts/register.html", form=form, company=False)
+            return _check_your_mail(form.email.data)
+    return render_template("accounts/register.html", form=form, company=False, next=_next_page())
 
 
 @bp.route("/register/company", methods=["GET", "POST"])
 @public
 @limiter.limit("20 per hour", methods=["POST"])
+@limiter.limit("3 per day", methods=["POST"], key_func=_submitted_email)
 def register_company():
     form = CompanyRegistrationForm()
     if form.validate_on_submit():
         try:
-            company = services.create_company(
-                name=form.company_name.data,
+            services.register_company(
+                company_name=form.company_name.data,
                 business_number=form.business_number.data,
                 region=Region(form.region.data),
                 size=CompanySize(form.size.data),
-            )
-            user = services.create_user(
-                email=form.email.data,
-                name=form.name.data,
-                password=form.password.data,
-                phone=form.phone.data,
-                department=form.department.data,
-                role=Role.COMPANY,
-                company=company,
+                **_person_fields(form),
             )
         except services.AccountError as error:
             getattr(form, error.field or "email").errors.append(error.message)
         else:
-            _start_session(user)
-            flash(_("Your company account has been created."), "success")
-            return redirect(url_for("main.home"))
-    return render_template("accounts/register.html", form=form, company=True)
+            return _check_your_mail(form.email.data)
+    return render_template("accounts/register.html", form=form, company=True, next=None)
+
+
+def _person_fields(form) -> dict:
+    return {
+        "email": form.email.data,
+        "name": form.name.data,
+        "password": form.password.data,
+        "phone": form.phone.data,
+        "department": form.department.data,
+    }
+
+
+def _next_page() -> str | None:
+    return same_site_path(request.values.get("next"))
+
+
+def _check_your_mail(email: str):
+    """The same answer whether the address was new or had an account already."""
+    return render_template("accounts/check_mail.html", email=services.normalise_email(email))
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+@public
+def confirm_email(token: str):
+    """The link in the confirmation mail opens a page with a button: a mail scanner that
+    follows links confirms nothing."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            user = services.confirm_email_with_token(token)
+        except services.AccountError:
+            return render_template("accounts/link_invalid.html"), 410
+        start_session(user)
+        flash(_("Your e-mail address is confirmed. Welcome, %(name)s.", name=user.name), "success")
+        return redirect(_next_page() or _home_for(user))
+    if not services.email_token_is_live(token):
+        return render_template("accounts/link_invalid.html"), 410
+    return render_template("accounts/confirm_email.html", form=form)
+
+
+@bp.route("/confirm/resend", methods=["POST"])
+@signed_in
+@limiter.limit("3 per hour", methods=["POST"])
+def resend_confirmation():
+    user = current_user._get_current_object()
+    if ConfirmForm().validate_on_submit() and not user.email_verified:
+        services.queue_confirmation_mail(user)
+        flash(_("We have sent the confirmation link again to %(email)s.", email=user.email), "info")
+    return redirect(same_site_path(request.form.get("next")) or url_for("me.home"))
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -145,7 +192,7 @@ def change_password():
             getattr(form, error.field or "new_password").errors.append(error.message)
         else:
             # Other devices are signed out by the rotated token; keep this one signed in.
-            _start_session(user)
+            start_session(user)
             flash(
                 _("Your password has been changed. Other devices have been signed out."), "success"
             )
@@ -209,7 +256,7 @@ def set_password(token: str):
         except services.AccountError as error:
             form.password.errors.append(error.message)
         else:
-            _start_session(user)
+            start_session(user)
             flash(_("Your password has been set."), "success")
             return redirect(url_for("me.home"))
     return render_template("accounts/set_password.html", form=form, user=user)
@@ -218,6 +265,7 @@ def set_password(token: str):
 @bp.route("/forgot", methods=["GET", "POST"])
 @public
 @limiter.limit("5 per hour", methods=["POST"])
+@limiter.limit("3 per hour", methods=["POST"], key_func=_submitted_email)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, String, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.accounts.models import User
+from app.core.erasure import Person, scrub_columns
 from app.core.extensions import db
 from app.core.timeutil import UTCDateTime, utcnow
 
@@ -68,3 +69,13 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)
+
+
+def scrub(person: Person) -> int:
+    """Standard 10: replace the person's e-mail address, name and phone inside every entry's
+    details with the placeholder that points at their pseudonymised account.
+
+    The entries themselves stay (who did what, when, to which object): the log must still
+    account for every staff action. Returns the number of entries changed.
+    """
+    return scrub_columns(AuditEntry, ["details"], person)

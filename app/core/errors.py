@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, g, has_request_context, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from app.core.extensions import db
 
@@ -61,6 +61,11 @@ def init_app(app: Flask) -> None:
         return render_error(
             400, _("Your form expired or was sent from elsewhere. Please try again.")
         )
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(error: SecurityError):
+        # Raised before routing, so no URL can be built for a page: answer in plain text.
+        return "Bad Request: unknown host.", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

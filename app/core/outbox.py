@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 import secrets
 import smtplib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.errors import MessageError
 from email.message import EmailMessage
 from email.utils import formataddr
 
@@ -100,7 +102,12 @@ def queue(
     attachments: Iterable[Attachment] = (),
     unsubscribe_url: str | None = None,
 ) -> bool:
-    """Queue a mail in the current transaction. False when `dedupe_key` was queued before."""
+    """Queue a mail in the current transaction. False when `dedupe_key` was queued before.
+
+    Header values (the address, the name, the subject) lose any control character here:
+    forms refuse them at the edge, and this keeps one bad row from ever reaching SMTP.
+    """
+    to, to_name, subject = header_value(to), header_value(to_name), header_value(subject)
     values = {
         "dedupe_key": dedupe_key,
         "to_address": to,
@@ -130,6 +137,16 @@ def queue(
             )
         )
     return True
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def header_value(value: str | None) -> str | None:
+    """A value safe for a mail header: control characters and line breaks become a space."""
+    if value is None:
+        return None
+    return _CONTROL.sub(" ", value).strip()
 
 
 # --- Delivery ----------------------------------------------------------------------------
@@ -218,7 +235,7 @@ def send_due(*, batch_size: int = 50, limit: int | None = None) -> DeliveryRepor
             for position, message in enumerate(batch):
                 tried += 1
                 try:
-                    transport.send(build_email(message))
+                    transport.send(_buildable(message))
                 except SmtpUnavailable as error:
                     _release(batch[position:], str(error))
                     report.deferred += len(batch) - position
@@ -233,6 +250,16 @@ def send_due(*, batch_size: int = 50, limit: int | None = None) -> DeliveryRepor
                     _mark_sent(message)
                     report.sent += 1
     return report
+
+
+def _buildable(message: OutboxMessage) -> EmailMessage:
+    """The message as MIME, or MessageRefused for good: a row that cannot become a mail
+    (a header with a line break, an address no server can take) fails alone, with its
+    error, and the queue goes on behind it."""
+    try:
+        return build_email(message)
+    except (ValueError, TypeError, UnicodeError, MessageError) as error:
+        raise MessageRefused(f"cannot build the message: {error}", permanent=True) from error
 
 
 def _mark_sent(message: OutboxMessage) -> None:
@@ -333,6 +360,9 @@ class _SmtpTransport:
         except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError) as error:
             self.connection = None
             raise SmtpUnavailable(f"the SMTP server went away: {error}") from error
+        except (smtplib.SMTPNotSupportedError, UnicodeError, ValueError) as error:
+            # e.g. a non-ASCII address and a server without SMTPUTF8: this message only.
+            raise MessageRefused(f"the server cannot take it: {error}", permanent=True) from error
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             raise MessageRefused(
@@ -396,3 +426,46 @@ def status_command() -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
+
+
+from sqlalchemy import delete, func  # noqa: E402  (erasure, appended)
+
+from app.core.erasure import ERASED_ADDRESS, Person, scrub_columns  # noqa: E402
+
+
+def erase_recipient(person: Person) -> int:
+    """Standard 10: mail to the person keeps its row, without what identifies them.
+
+    Mail not yet sent is not sent any more (it is marked failed); sent and unsent alike lose
+    the recipient, the body and the attachments, and keep a scrubbed subject, the status and
+    the dedupe key, so the mail is counted and a cron run does not queue it again. Mail to
+    other people that names the person is scrubbed where it does. Returns the number of
+    messages to the person.
+    """
+    mine = list(
+        db.session.execute(
+            select(OutboxMessage.id).where(
+                func.lower(OutboxMessage.to_address) == person.email.strip().lower()
+            )
+        ).scalars()
+    )
+    if mine:
+        db.session.execute(
+            delete(OutboxAttachment).where(OutboxAttachment.message_id.in_(mine)),
+            execution_options={"synchronize_session": False},
+        )
+        unsent = OutboxMessage.status.in_([MailStatus.PENDING, MailStatus.SENDING])
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(mine), unsent)
+            .values(status=MailStatus.FAILED, last_error="recipient erased on request"),
+            execution_options={"synchronize_session": False},
+        )
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(mine))
+            .values(to_address=ERASED_ADDRESS, to_name=None, body="", unsubscribe_url=None),
+            execution_options={"synchronize_session": False},
+        )
+    scrub_columns(OutboxMessage, ["to_name", "subject", "body", "last_error"], person)
+    return len(mine)

@@ -8,6 +8,7 @@ from flask_babel import format_date, get_locale
 from markupsafe import Markup, escape
 
 from app.core.formatting import hours, local_date, local_datetime, won
+from app.core.links import external_url
 from app.core.timeutil import local_today, utcnow
 
 
@@ -47,7 +48,11 @@ def init_app(app: Flask) -> None:
         month_name=month_name,
     )
     app.jinja_env.globals.update(
-        url_with=url_with, format_date=format_date, now_local_date=local_today, now_utc=utcnow
+        url_with=url_with,
+        format_date=format_date,
+        now_local_date=local_today,
+        now_utc=utcnow,
+        external_url=external_url,  # a link to share or print: on BASE_URL, never the Host
     )
 
     @app.context_processor

@@ -10,6 +10,7 @@ from flask_login import current_user
 from app.core.access import public, staff_only
 from app.core.extensions import csrf, db
 from app.core.forms import ConfirmForm
+from app.core.links import external_url
 from app.core.timeutil import utcnow
 from courses import announcements, services
 from courses.forms import AnnouncementForm, SubscribeForm
@@ -41,17 +42,17 @@ def announcement(announcement_id: int):
 def announcement_feed():
     feed = FeedGenerator()
     name = current_app.config["INSTITUTE_NAME"]
-    feed.id(url_for("courses.announcement_list", _external=True))
+    feed.id(external_url("courses.announcement_list"))
     feed.title(_("%(institute)s course announcements", institute=name))
     feed.author({"name": name})
-    feed.link(href=url_for("courses.announcement_list", _external=True), rel="alternate")
-    feed.link(href=url_for("courses.announcement_feed", _external=True), rel="self")
+    feed.link(href=external_url("courses.announcement_list"), rel="alternate")
+    feed.link(href=external_url("courses.announcement_feed"), rel="self")
     feed.language("ko")
     items = announcements.published_announcements(limit=50)
     feed.updated(items[0].published_at if items else utcnow())
     for item in reversed(items):  # feedgen prepends: oldest first gives newest on top
         entry = feed.add_entry()
-        link = url_for("courses.announcement", announcement_id=item.id, _external=True)
+        link = external_url("courses.announcement", announcement_id=item.id)
         entry.id(link)
         entry.title(item.title)
         entry.link(href=link)

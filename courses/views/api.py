@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import jsonify, request
 from flask_babel import gettext as _
 
 from app.core.access import public
+from app.core.links import external_url
 from courses import services
 from courses.models import Course
 from courses.views.blueprint import bp
@@ -43,5 +44,5 @@ def _course_json(course: Course) -> dict:
         "seats_left": course.seats_left,
         "fee": course.fee,
         "instructors": [user.name for user in course.instructors],
-        "url": url_for("courses.detail", course_id=course.id, _external=True),
+        "url": external_url("courses.detail", course_id=course.id),
     }

@@ -8,12 +8,15 @@ from flask_login import current_user
 
 from app.core.access import public, roles
 from app.core.accounts.models import Role
+from app.core.accounts.services import AccountError
 from app.core.extensions import db
 from app.core.formatting import local_datetime
-from app.core.forms import ConfirmForm, flash_form_errors
+from app.core.forms import ConfirmForm, flash_form_errors, show_domain_error
 from app.core.links import same_site_path
-from courses import attendance, enrolment
-from courses.forms import BulkEnrolForm, CheckInForm
+from app.core.security import start_session
+from app.core.timeutil import utcnow
+from courses import attendance, enrolment, invitations
+from courses.forms import AcceptInvitationForm, BulkEnrolForm, CheckInForm
 from courses.models import Course, Enrollment, EnrollmentStatus
 from courses.views.blueprint import bp
 from courses.views.common import acting_user, back_to_course, course_or_404
@@ -114,8 +117,9 @@ def check_in(course_id: int):
 @roles(Role.COMPANY)
 def company_enrol(course_id: int):
     course = course_or_404(course_id)
+    contact = acting_user()
     form = BulkEnrolForm()
-    outcomes = None
+    report = None
     if form.validate_on_submit():
         text = form.addresses.data or ""
         if form.file.data:
@@ -126,13 +130,59 @@ def company_enrol(course_id: int):
             form.addresses.errors.append(_("No e-mail address was found."))
         else:
             try:
-                outcomes = enrolment.enrol_employees(course, acting_user(), addresses)
+                report = invitations.invite_employees(course, contact, addresses)
             except enrolment.EnrolmentError as error:
-                flash(error.message, "error")
+                show_domain_error(form, error)
     return render_template(
         "courses/company_enrol.html",
         course=course,
         form=form,
-        outcomes=outcomes,
-        employees=enrolment.company_enrolments(current_user.company_id, course.id),
+        report=report,
+        approved=contact.company is not None and contact.company.is_approved,
+        invited=invitations.company_invitations(contact.company_id, course.id),
+        employees=enrolment.company_enrolments(contact.company_id, course.id),
+        now=utcnow(),
+    )
+
+
+@bp.route("/courses/invitations/<token>", methods=["GET", "POST"])
+@public
+def invitation(token: str):
+    """The link in a company's invitation: accept with one's account, or set one up."""
+    invitation = invitations.live_invitation(token)
+    if invitation is None:
+        return render_template("courses/invitation.html", invitation=None), 410
+    course = db.session.get(Course, invitation.course_id)
+    signed_in_as_invitee = (
+        current_user.is_authenticated and current_user.email == invitation.email
+    )
+    new_account = not invitations.has_account(invitation)
+    form = AcceptInvitationForm() if new_account else ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            if new_account:
+                learner = invitations.accept_with_new_account(
+                    token, name=form.name.data, password=form.password.data
+                )
+                start_session(learner)
+            elif signed_in_as_invitee:
+                invitations.accept(token, acting_user())
+            else:
+                abort(403)
+        except enrolment.EnrolmentError as error:
+            show_domain_error(form, error)
+        except AccountError as error:
+            show_domain_error(form, error)
+        else:
+            flash(_("You have accepted the invitation."), "success")
+            return redirect(url_for("courses.detail", course_id=course.id))
+    elif new_account and request.method == "GET" and invitation.name:
+        form.name.data = invitation.name
+    return render_template(
+        "courses/invitation.html",
+        invitation=invitation,
+        course=course,
+        form=form,
+        new_account=new_account,
+        signed_in_as_invitee=signed_in_as_invitee,
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from app.core.accounts.models import Company, Role, User
 from app.core.extensions import db
+from app.core.outbox import OutboxMessage
 from tests.conftest import csrf_token, login, post_form
 from tests.factories import PASSWORD, make_company, make_user
 
@@ -29,22 +32,55 @@ def registration(**changes) -> dict:
     return form
 
 
-def test_a_learner_registers_and_is_signed_in(client) -> None:
+def confirmation_link(address: str) -> str:
+    body = (
+        db.session.execute(select(OutboxMessage).where(OutboxMessage.to_address == address))
+        .scalar_one()
+        .body
+    )
+    match = re.search(r"http://localhost(/auth/confirm/[^\s]+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def test_a_learner_registers_confirms_the_address_and_is_signed_in(client) -> None:
     response = post_form(client, "/auth/register", registration(email=" New.Learner@Example.com "))
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert "new.learner@example.com" in response.get_data(as_text=True)
     user = db.session.execute(select(User)).scalar_one()
     assert user.email == "new.learner@example.com"
     assert user.role == Role.LEARNER
     assert user.password_hash.startswith("scrypt:")
+    assert not user.email_verified
+    assert client.get(SIGNED_IN_ONLY).status_code == 302  # not signed in before confirming
+
+    link = confirmation_link("new.learner@example.com")
+    page = client.get(link)
+    assert page.status_code == 200  # a page with a button: a link scanner confirms nothing
+    db.session.expire_all()
+    assert not db.session.get(User, user.id).email_verified
+    assert post_form(client, link).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user.id).email_verified
     assert client.get(SIGNED_IN_ONLY).status_code == 200
+    assert post_form(client, link).status_code == 410  # single use
 
 
-def test_a_duplicate_email_is_a_form_error(client) -> None:
+def test_registering_a_taken_address_answers_the_same_and_tells_only_its_owner(app) -> None:
     make_user(email="taken@example.com")
-    response = post_form(client, "/auth/register", registration(email="TAKEN@example.com"))
-    assert response.status_code == 200
-    assert "이미" in response.get_data(as_text=True)  # "already exists", in Korean
-    assert user_count() == 1
+    fresh, taken = app.test_client(), app.test_client()
+    new_page = post_form(fresh, "/auth/register", registration(email="fresh@example.com"))
+    taken_page = post_form(taken, "/auth/register", registration(email="TAKEN@example.com"))
+    assert new_page.status_code == taken_page.status_code == 200
+    normalise = lambda page, email: re.sub(  # noqa: E731
+        r'name="csrf_token" value="[^"]+"', "", page.get_data(as_text=True).replace(email, "@")
+    )
+    assert normalise(new_page, "fresh@example.com") == normalise(taken_page, "taken@example.com")
+    assert user_count() == 2
+    notice = db.session.execute(
+        select(OutboxMessage).where(OutboxMessage.to_address == "taken@example.com")
+    ).scalar_one()
+    assert "/auth/login" in notice.body and "/auth/confirm/" not in notice.body
 
 
 def test_missing_fields_and_a_short_password_are_form_errors(client) -> None:
@@ -184,13 +220,15 @@ def company_registration(**changes) -> dict:
     return form
 
 
-def test_a_company_contact_registers_the_company(client) -> None:
+def test_a_company_contact_registers_the_company_which_waits_for_approval(client) -> None:
     response = post_form(client, "/auth/register/company", company_registration())
-    assert response.status_code == 302
+    assert response.status_code == 200
     user = db.session.execute(select(User)).scalar_one()
     assert user.role == Role.COMPANY
     assert user.company.name == "한빛정밀"
     assert user.company.business_number == "1048112345"
+    assert not user.company.is_approved
+    assert not user.email_verified
 
 
 def test_a_company_is_registered_only_once(client) -> None:

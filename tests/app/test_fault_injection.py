@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import func, select
 
 import courses.enrolment
+import courses.invitations
 import courses.services
 import visits.services
 from app.core import audit
@@ -38,6 +39,7 @@ from courses.models import (
     AttendanceStatus,
     CalendarYear,
     Course,
+    CourseInvitation,
     CourseStatus,
     Enrollment,
     EnrollmentStatus,
@@ -419,47 +421,55 @@ def test_deleting_personal_data_fails_whole(app, client, patch) -> None:
 # --- Bulk enrolment by a company -------------------------------------------------------------
 
 
-def test_bulk_enrolment_fails_whole(client, patch) -> None:
+def test_bulk_invitation_fails_whole(client, patch) -> None:
     contact = make_user(Role.COMPANY)
     make_user(company=contact.company, email="kim@hanbit.example.com")
     make_user(email="lee@other.example.com")
     course = make_course(starts=datetime.now() + timedelta(days=30), capacity=2)
-    last = "second.hire@hanbit.example.com"  # the third seat: the waiting list
+    last = "second.hire@hanbit.example.com"
     form = {
         "addresses": "kim@hanbit.example.com, lee@other.example.com\n"
         f"new.hire@hanbit.example.com\n{last}"
     }
-    course_id, url = course.id, f"/courses/{course.id}/company"
-    company_id = contact.company_id
+    url = f"/courses/{course.id}/company"
     login(client, contact.email)
 
-    # `enrol_employees` enrols address after address, each in its own savepoint; the last
-    # thing it does is record the last address's outcome, after that savepoint was released.
+    # `invite_employees` invites address after address; the last thing it does is invite
+    # (and queue the mail of) the last address.
     fault = fail_after(
-        patch,
-        courses.enrolment,
-        "BulkOutcome",
-        lambda email, ok, *args, **kwargs: email == last and ok,
+        patch, courses.invitations, "_invite", lambda course, company, by, email: email == last
     )
     before = snapshot()
     post_failing(client, url, form, fault, before)
-    assert {"users", "enrollments", "courses", "outbox", "audit_log"} <= changed_tables(
-        before, fault
-    )
-    assert len(fault.inside["enrollments"]) == 3
+    assert {"course_invitations", "outbox"} <= changed_tables(before, fault)
+    assert len(fault.inside["course_invitations"]) == 4
 
     patch.undo()
     assert post_form(client, url, form).status_code == 200
-    statuses = {
-        e.learner.email: e.status for e in enrolment.company_enrolments(company_id, course_id)
-    }
-    assert statuses == {
-        "kim@hanbit.example.com": EnrollmentStatus.ENROLLED,
-        "new.hire@hanbit.example.com": EnrollmentStatus.ENROLLED,
-        last: EnrollmentStatus.WAITING,
-    }
-    assert db.session.get(Course, course_id).seats_taken == 2
-    assert count(OutboxMessage, OutboxMessage.body.contains("/auth/set-password/")) == 2
+    assert count(CourseInvitation) == 4
+    assert count(OutboxMessage, OutboxMessage.body.contains("/courses/invitations/")) == 4
+
+
+def test_accepting_an_invitation_with_a_new_account_fails_whole(client, patch) -> None:
+    contact = make_user(Role.COMPANY)
+    course = make_course(starts=datetime.now() + timedelta(days=30))
+    login(client, contact.email)
+    post_form(client, f"/courses/{course.id}/company", {"addresses": "new@hanbit.example.com"})
+    post_form(client, "/auth/logout")
+    body = db.session.execute(select(OutboxMessage.body)).scalar_one()
+    link = body[body.index("/courses/invitations/") :].split()[0]
+    form = {"name": "신입", "password": "a long new password", "confirm": "a long new password"}
+
+    fault = fail_after(patch, courses.invitations, "_enrol")
+    before = snapshot()
+    post_failing(client, link, form, fault, before)
+    assert {"users", "enrollments", "courses", "course_invitations"} <= changed_tables(
+        before, fault
+    )
+
+    patch.undo()
+    assert post_form(client, link, form).status_code == 302
+    assert count(User, User.email == "new@hanbit.example.com") == 1
 
 
 # --- Publishing a calendar ------------------------------------------------------------------------

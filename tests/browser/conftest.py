@@ -32,10 +32,13 @@ TIMEOUT_MS = 15_000
 def live_server(app: Flask) -> Iterator[str]:
     """The app on 127.0.0.1 and a free port; yields the base URL without a trailing slash."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    # As in production: the app answers for the host of BASE_URL, and builds links on it.
+    app.config.update(BASE_URL=base_url, TRUSTED_HOSTS=["127.0.0.1"])
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield base_url
     finally:
         server.shutdown()
         server.server_close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -22,7 +23,8 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 def in_days(days: float) -> datetime:
-    return datetime.now() + timedelta(days=days)
+    """Local wall-clock time (Asia/Seoul, as the factories take it) `days` from now."""
+    return datetime.now(ZoneInfo("Asia/Seoul")).replace(tzinfo=None) + timedelta(days=days)
 
 
 def mails_to(address: str) -> list[OutboxMessage]:

@@ -191,7 +191,9 @@ def test_staff_override_completion_with_a_reason(client) -> None:
     assert entry.details["reason"] == "병가 증빙 제출"
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "/\t/evil.example"]
+)
 def test_the_check_in_form_never_sends_the_learner_to_another_site(client, target) -> None:
     course = make_course(starts=datetime.now() + timedelta(days=3))
     login(client, make_user().email)

@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select
 from app.core.accounts.models import Role, User
 from app.core.extensions import db
 from app.core.outbox import OutboxMessage
+from app.core.timeutil import utcnow
 from app.core.unit_of_work import unit_of_work
 from courses import announcements, enrolment
 from courses.models import Announcement, Course, Enrollment, EnrollmentStatus, Subscriber
@@ -41,6 +42,7 @@ def make_learners(count: int) -> list[int]:
                 "role": Role.LEARNER,
                 "password_hash": _password_hash(),
                 "session_token": f"token-{n}",
+                "email_verified_at": utcnow(),
             }
             for n in range(count)
         ],

@@ -252,35 +252,6 @@ def test_other_instructors_cannot_see_a_roster(client) -> None:
     assert client.get(f"/courses/{course.id}/roster").status_code == 403
 
 
-def test_a_company_contact_enrols_employees_in_bulk(client) -> None:
-    contact = make_user(Role.COMPANY)
-    colleague = make_user(company=contact.company, email="kim@hanbit.example.com")
-    outsider = make_user(email="lee@other.example.com")
-    course = upcoming(capacity=2)
-    login(client, contact.email)
-    response = post_form(
-        client,
-        f"/courses/{course.id}/company",
-        {
-            "addresses": "kim@hanbit.example.com, new.hire@hanbit.example.com\n"
-            "lee@other.example.com\nnot-an-address@"
-        },
-    )
-    assert response.status_code == 200
-    db.session.expire_all()
-    assert enrolment.find_enrollment(course.id, colleague.id).status == EnrollmentStatus.ENROLLED
-    assert enrolment.find_enrollment(course.id, outsider.id) is None
-    from app.core.accounts.services import find_user
-
-    new_hire = find_user("new.hire@hanbit.example.com")
-    assert new_hire.company_id == contact.company_id
-    assert enrolment.find_enrollment(course.id, new_hire.id).status == EnrollmentStatus.ENROLLED
-    invitation = [m for m in mails() if m.to_address == "new.hire@hanbit.example.com"]
-    assert len(invitation) == 1 and "/auth/set-password/" in invitation[0].body
-    page = response.get_data(as_text=True)
-    assert "lee@other.example.com" in page  # refused, with its reason shown
-
-
 def test_a_company_sees_only_its_own_employees(client) -> None:
     contact = make_user(Role.COMPANY)
     other = make_user(Role.COMPANY)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String
@@ -52,8 +52,16 @@ class Company(db.Model):
     region: Mapped[Region] = mapped_column(enum_type(Region))
     size: Mapped[CompanySize] = mapped_column(enum_type(CompanySize))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set when staff approved the company: only then may its contact enrol employees in
+    #: bulk or request on-site training (anyone can register a company). Who approved
+    #: it is in the audit log.
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     members: Mapped[list[User]] = relationship(back_populates="company", lazy="raise")
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
 
     __table_args__ = (
         CheckConstraint("length(business_number) = 10", name="business_number_length"),
@@ -78,6 +86,13 @@ class User(db.Model):
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set once the person opened the link mailed to the address (or staff created the
+    #: account); a learner enrols only with a confirmed address.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Failed sign-ins since the last good one; at LOGIN_MAX_FAILURES the account locks
+    #: until `locked_until`. Kept in the database, so every worker and machine agrees.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     company: Mapped[Company | None] = relationship(back_populates="members", lazy="joined")
 
@@ -114,3 +129,42 @@ class User(db.Model):
     @property
     def is_staff(self) -> bool:
         return self.role == Role.STAFF
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+
+class TokenPurpose(enum.StrEnum):
+    """What a mailed link lets its holder do, and for how long."""
+
+    RESET_PASSWORD = "reset_password"
+    INVITATION = "invitation"
+    VERIFY_EMAIL = "verify_email"
+
+    @property
+    def lifetime(self) -> timedelta:
+        return TOKEN_LIFETIMES[self]
+
+
+TOKEN_LIFETIMES = {
+    TokenPurpose.RESET_PASSWORD: timedelta(hours=1),
+    TokenPurpose.INVITATION: timedelta(days=7),
+    TokenPurpose.VERIFY_EMAIL: timedelta(days=7),
+}
+
+
+class AccountToken(db.Model):
+    """A link mailed to a person: only its SHA-256 is stored, it works once, and it
+    expires. The link itself is an opaque random value and carries nothing."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(enum_type(TokenPurpose))
+    #: Hex SHA-256 of the token in the link; a database leak yields no usable link.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
