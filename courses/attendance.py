@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from decimal import ROUND_DOWN, Decimal
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
@@ -15,8 +15,9 @@ from app.core import audit
 from app.core.accounts.models import Role, User
 from app.core.errors import DomainError
 from app.core.extensions import db
-from app.core.timeutil import local_to_utc, to_local, utcnow
+from app.core.timeutil import to_local, utcnow
 from certificates import services as certificates
+from courses import schedule
 from courses.models import (
     Attendance,
     AttendanceStatus,
@@ -52,31 +53,17 @@ def sessions_of(course_id: int) -> list[CourseSession]:
 
 
 def default_sessions(course: Course) -> list[CourseSession]:
-    """One session per weekday from the first to the last day, the hours shared out."""
-    first, last = to_local(course.starts_at), to_local(course.ends_at)
-    days = [
-        first.date() + timedelta(days=offset)
-        for offset in range((last.date() - first.date()).days + 1)
-        if (first.date() + timedelta(days=offset)).weekday() < 5 or first.date() == last.date()
-    ] or [first.date()]
-    share = (course.hours / len(days)).quantize(Decimal("0.1"), rounding=ROUND_DOWN)
-    sessions = []
-    for number, day in enumerate(days):
-        hours = share if number < len(days) - 1 else course.hours - share * (len(days) - 1)
-        sessions.append(
-            CourseSession(
-                course_id=course.id,
-                starts_at=_on(day, first.time()),
-                ends_at=_on(day, last.time()) if last.time() > first.time() else course.ends_at,
-                hours=hours,
-                checkin_code=new_checkin_code(),
-            )
+    """One session per teaching day (`courses.schedule`), each with its check-in code."""
+    return [
+        CourseSession(
+            course_id=course.id,
+            starts_at=planned.starts_at,
+            ends_at=planned.ends_at,
+            hours=planned.hours,
+            checkin_code=new_checkin_code(),
         )
-    return sessions
-
-
-def _on(day: date, moment: time) -> datetime:
-    return local_to_utc(datetime.combine(day, moment.replace(tzinfo=None)))
+        for planned in schedule.plan_sessions(course.starts_at, course.ends_at, course.hours)
+    ]
 
 
 def reset_sessions(course: Course) -> None:
@@ -248,9 +235,7 @@ def close_course(course: Course, *, by: User, now: datetime | None = None) -> Co
 def recompute_completion(course: Course, *, by: User) -> CompletionSummary:
     """Attendance changed after the course was closed: apply the rule again (a completion
     that staff overrode keeps the override) and settle the certificates; audited."""
-    return _apply_completion_rule(
-        course, keep_overrides=True, by=by, action="completion.recompute"
-    )
+    return _apply_completion_rule(course, keep_overrides=True, by=by, action="completion.recompute")
 
 
 def _apply_completion_rule(

@@ -45,6 +45,7 @@ from courses.models import (
     CourseFormat,
     SizeFocus,
 )
+from courses.schedule import schedule_problem
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 #: A company's address list; 300 addresses take far less.
@@ -109,6 +110,16 @@ class CourseForm(FlaskForm):
     def validate_ends_at(self, field: DateTimeLocalField) -> None:
         if self.starts_at.data and field.data and field.data <= self.starts_at.data:
             raise ValidationError(str(_l("The course must end after it starts.")))
+        if self.starts_at.data and field.data and self.hours.data and self.hours.data > 0:
+            problem = schedule_problem(
+                local_to_utc(self.starts_at.data), local_to_utc(field.data), self.hours.data
+            )
+            if problem:
+                raise ValidationError(problem)
+
+    def validate_starts_at(self, field: DateTimeLocalField) -> None:
+        if field.data and not 2000 <= field.data.year <= 2100:
+            raise ValidationError(str(_l("Choose a date between 2000 and 2100.")))
 
     def details_data(self) -> dict[str, Any]:
         """The valid input, typed (enums, UTC times): the fields of `CourseDetails`."""

@@ -20,7 +20,7 @@ from app.core.errors import DomainError
 from app.core.extensions import db
 from app.core.timeutil import end_of_local_day, to_local, utcnow
 from app.core.vocabulary import Region
-from courses import attendance, enrolment
+from courses import attendance, enrolment, schedule
 from courses.models import (
     Audience,
     CalendarYear,
@@ -287,6 +287,8 @@ def check_details(details: CourseDetails) -> None:
         raise CourseError(_("The capacity must be at least 1."), "capacity")
     if details.hours <= 0:
         raise CourseError(_("The hours must be more than 0."), "hours")
+    if problem := schedule.schedule_problem(details.starts_at, details.ends_at, details.hours):
+        raise CourseError(problem, "ends_at")
     if details.fee < 0:
         raise CourseError(_("The fee cannot be negative."), "fee")
     if not valid_year(to_local(details.starts_at).year):

@@ -13,6 +13,7 @@ from app.core.accounts.models import Company, Role, User
 from app.core.extensions import db
 from app.core.timeutil import local_to_utc, utcnow
 from app.core.vocabulary import CompanySize, Region
+from courses import attendance
 from courses.models import (
     Audience,
     CalendarYear,
@@ -95,6 +96,24 @@ def make_course(
     db.session.add(course)
     if db.session.get(CalendarYear, starts.year) is None:
         db.session.add(CalendarYear(year=starts.year, foreword=""))
+    db.session.commit()
+    return course
+
+
+def make_two_day_course(starts: datetime, **fields) -> Course:
+    """A course of two 6-hour sessions on consecutive weekdays, as staff would create it.
+
+    `starts` (local time) moves back to a Monday to Thursday, so that both days are
+    teaching days whatever day the suite runs on."""
+    while starts.weekday() > 3:
+        starts -= timedelta(days=1)
+    course = make_course(
+        starts=starts,
+        ends_at=local_to_utc(starts + timedelta(days=1, hours=7)),
+        hours=Decimal("12"),
+        **fields,
+    )
+    db.session.add_all(attendance.default_sessions(course))
     db.session.commit()
     return course
 

@@ -153,9 +153,7 @@ def invitation(token: str):
     if invitation is None:
         return render_template("courses/invitation.html", invitation=None), 410
     course = db.session.get(Course, invitation.course_id)
-    signed_in_as_invitee = (
-        current_user.is_authenticated and current_user.email == invitation.email
-    )
+    signed_in_as_invitee = current_user.is_authenticated and current_user.email == invitation.email
     new_account = not invitations.has_account(invitation)
     form = AcceptInvitationForm() if new_account else ConfirmForm()
     if form.validate_on_submit():

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, time, timedelta
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import JSON, LargeBinary, String, func, select
@@ -23,14 +22,14 @@ from app.core.audit import AuditEntry
 from app.core.erasure import ERASED_ADDRESS, Person
 from app.core.extensions import db
 from app.core.outbox import MailStatus, OutboxMessage
-from app.core.timeutil import local_to_utc, local_today
+from app.core.timeutil import local_today
 from certificates.models import Certificate, CertificateStatus
 from courses import attendance, enrolment, invitations
 from courses.models import AttendanceStatus, Course, Enrollment, EnrollmentStatus, Subscriber
 from surveys import services as surveys
 from surveys.models import Invitation, QuestionType, Response, SurveyKind
 from tests.conftest import login, post_form
-from tests.factories import PASSWORD, make_course, make_user
+from tests.factories import PASSWORD, make_course, make_two_day_course, make_user
 from visits import mentoring
 from visits import services as visits
 from visits.models import OnsiteRequest, Signup
@@ -115,15 +114,9 @@ def _register_and_confirm(client) -> User:
 def _past_course_with_certificate(person: User, staff: User, classmate: User) -> Course:
     """Completed, certified and surveyed; a classmate's comment names the person."""
     starts = datetime.combine(local_today() - timedelta(days=6), time(10, 0))
-    course = make_course(
-        title="상황허가(캐치올) 실무",
-        starts=starts,
-        ends_at=local_to_utc(starts + timedelta(days=1, hours=7)),
-        hours=Decimal("12"),
-        capacity=10,
-        requires_survey=True,
+    course = make_two_day_course(
+        starts, title="상황허가(캐치올) 실무", capacity=10, requires_survey=True
     )
-    db.session.add_all(attendance.default_sessions(course))
     rows = [
         Enrollment(course_id=course.id, learner_id=learner.id, status=EnrollmentStatus.ENROLLED)
         for learner in (person, classmate)

@@ -16,7 +16,6 @@ import pprint
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -31,7 +30,6 @@ from app.core.accounts.models import Role, User
 from app.core.audit import AuditEntry
 from app.core.extensions import db
 from app.core.outbox import OutboxMessage
-from app.core.timeutil import local_to_utc
 from certificates.models import Certificate, CertificateStatus
 from courses import attendance, enrolment
 from courses.models import (
@@ -46,7 +44,7 @@ from courses.models import (
     Subscriber,
 )
 from tests.conftest import login, post_form
-from tests.factories import PASSWORD, make_course, make_user
+from tests.factories import PASSWORD, make_course, make_two_day_course, make_user
 from visits.models import OnsiteRequest, Quote, RequestState, Signup
 
 Snapshot = dict[str, list[tuple]]
@@ -316,13 +314,8 @@ def test_accepting_a_quote_fails_whole(client, patch) -> None:
 def test_closing_a_course_with_certificates_fails_whole(client, patch) -> None:
     staff = make_user(Role.STAFF)
     starts = datetime.now() - timedelta(days=5)
-    course = make_course(
-        starts=starts,
-        ends_at=local_to_utc(starts + timedelta(days=1, hours=7)),
-        hours=Decimal("12"),
-        requires_survey=False,  # certificates are issued when the course closes
-    )
-    db.session.add_all(attendance.default_sessions(course))
+    # Certificates are issued when the course closes.
+    course = make_two_day_course(starts, requires_survey=False)
     seats = [
         Enrollment(course_id=course.id, learner_id=make_user().id, status="enrolled")
         for _ in range(3)

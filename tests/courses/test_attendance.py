@@ -15,20 +15,7 @@ from app.core.timeutil import local_to_utc
 from courses import attendance, enrolment
 from courses.models import AttendanceStatus, Enrollment
 from tests.conftest import login, post_form
-from tests.factories import make_course, make_user
-
-
-def two_day_course(starts: datetime, **fields):
-    """A course with two 6-hour sessions, as staff would create it."""
-    course = make_course(
-        starts=starts,
-        ends_at=local_to_utc(starts + timedelta(days=1, hours=7)),
-        hours=Decimal("12"),
-        **fields,
-    )
-    db.session.add_all(attendance.default_sessions(course))
-    db.session.commit()
-    return course
+from tests.factories import make_course, make_two_day_course, make_user
 
 
 def enrol(course, count: int) -> list[Enrollment]:
@@ -56,7 +43,7 @@ def test_the_completion_rule(attended, total, threshold, completes) -> None:
 
 
 def test_default_sessions_split_the_hours_per_day(app) -> None:
-    course = two_day_course(datetime(2027, 3, 4, 10, 0))  # Thursday and Friday
+    course = make_two_day_course(datetime(2027, 3, 4, 10, 0))  # Thursday and Friday
     sessions = attendance.sessions_of(course.id)
     assert [s.hours for s in sessions] == [Decimal("6"), Decimal("6")]
     assert [s.local_start.day for s in sessions] == [4, 5]
@@ -64,7 +51,7 @@ def test_default_sessions_split_the_hours_per_day(app) -> None:
 
 def test_the_instructor_marks_the_roster_in_one_form(client) -> None:
     teacher = make_user(Role.INSTRUCTOR)
-    course = two_day_course(datetime.now() + timedelta(days=10), instructors=[teacher])
+    course = make_two_day_course(datetime.now() + timedelta(days=10), instructors=[teacher])
     a, b, c = enrol(course, 3)
     session = attendance.sessions_of(course.id)[0]
     login(client, teacher.email)
@@ -87,7 +74,7 @@ def test_the_instructor_marks_the_roster_in_one_form(client) -> None:
 
 def test_an_invalid_mark_is_a_form_error_and_saves_nothing(client) -> None:
     teacher = make_user(Role.INSTRUCTOR)
-    course = two_day_course(datetime.now() + timedelta(days=10), instructors=[teacher])
+    course = make_two_day_course(datetime.now() + timedelta(days=10), instructors=[teacher])
     (a,) = enrol(course, 1)
     session = attendance.sessions_of(course.id)[0]
     login(client, teacher.email)
@@ -100,7 +87,7 @@ def test_an_invalid_mark_is_a_form_error_and_saves_nothing(client) -> None:
 
 def test_check_in_works_only_during_the_session_with_the_right_code(app) -> None:
     start = datetime(2027, 3, 4, 10, 0)
-    course = two_day_course(start)
+    course = make_two_day_course(start)
     learner = make_user()
     db.session.add(Enrollment(course_id=course.id, learner_id=learner.id, status="enrolled"))
     db.session.commit()
@@ -126,7 +113,7 @@ def test_check_in_works_only_during_the_session_with_the_right_code(app) -> None
 
 
 def test_closing_the_course_records_completion_by_attended_hours(app) -> None:
-    course = two_day_course(datetime.now() - timedelta(days=5))
+    course = make_two_day_course(datetime.now() - timedelta(days=5))
     full, half = enrol_past(course, 2)
     staff = make_user(Role.STAFF)
     first, second = attendance.sessions_of(course.id)
@@ -161,13 +148,13 @@ def enrol_past(course, count: int) -> list[Enrollment]:
 
 
 def test_a_course_cannot_be_closed_before_it_ends(app) -> None:
-    course = two_day_course(datetime.now() + timedelta(days=3))
+    course = make_two_day_course(datetime.now() + timedelta(days=3))
     with pytest.raises(attendance.AttendanceError):
         attendance.close_course(course, by=make_user(Role.STAFF))
 
 
 def test_staff_override_completion_with_a_reason(client) -> None:
-    course = two_day_course(datetime.now() - timedelta(days=5))
+    course = make_two_day_course(datetime.now() - timedelta(days=5))
     (row,) = enrol_past(course, 1)
     staff = make_user(Role.STAFF)
     attendance.close_course(course, by=staff)

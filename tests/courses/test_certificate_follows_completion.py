@@ -3,32 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from app.core.accounts.models import Role
 from app.core.audit import AuditEntry
 from app.core.extensions import db
-from app.core.timeutil import local_to_utc
 from certificates import services as certificates
 from certificates.models import Certificate, CertificateStatus
 from courses import attendance
 from courses.models import AttendanceStatus, Enrollment, EnrollmentStatus
 from tests.conftest import login, post_form
-from tests.factories import make_course, make_user
+from tests.factories import make_two_day_course, make_user
 
 
 def ended_course(*, requires_survey: bool = False, learners: int = 2):
-    """A two-session course that ended five days ago, with its seat holders."""
+    """A two-session course that ended about five days ago, with its seat holders."""
     starts = datetime.now() - timedelta(days=6)
-    course = make_course(
-        starts=starts,
-        ends_at=local_to_utc(starts + timedelta(days=1, hours=7)),
-        hours=Decimal("12"),
-        requires_survey=requires_survey,
-    )
-    db.session.add_all(attendance.default_sessions(course))
+    course = make_two_day_course(starts, requires_survey=requires_survey)
     rows = [
         Enrollment(course_id=course.id, learner_id=make_user().id, status=EnrollmentStatus.ENROLLED)
         for _ in range(learners)
