@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.config import INSTANCE_DIR, from_environment
-from app.core import access, security
+from app.core import access, edge, security
 from app.core.extensions import (
     babel,
     csrf,
@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     app.session_interface = SessionInterface()
 
+    edge.init_app(app)
     _init_extensions(app)
     security.init_app(app)  # before the access rules: an expired session is signed out first
     access.init_app(app)

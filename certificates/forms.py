@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length
 
-from app.core.forms import NotBlank, strip_filter
+from app.core.forms import Form, NotBlank, strip_filter
 
 
-class CertificateReasonForm(FlaskForm):
+class CertificateReasonForm(Form):
     reason = StringField(
         _l("Reason"), filters=[strip_filter], validators=[NotBlank(), Length(max=300)]
     )

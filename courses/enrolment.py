@@ -446,13 +446,22 @@ EMAIL_SEPARATORS = re.compile(r"[\s,;]+")
 
 
 def parse_addresses(text: str) -> list[str]:
-    """E-mail addresses from pasted text or a CSV file: any cell holding an @, in order."""
+    """E-mail addresses from pasted text or a CSV file: any cell holding an @, in order.
+
+    Any line ending is a line end (Excel for Mac still writes a bare CR); a file the CSV
+    reader cannot read (a field over its 128 KiB limit, a NUL) is a message on the file."""
     seen: dict[str, None] = {}
-    for row in csv.reader(io.StringIO(text)):
-        for cell in row:
-            for token in EMAIL_SEPARATORS.split(cell):
-                if "@" in token:
-                    seen.setdefault(token.strip().strip("<>\"'").lower(), None)
+    try:
+        for row in csv.reader(io.StringIO(text, newline=None)):
+            for cell in row:
+                for token in EMAIL_SEPARATORS.split(cell):
+                    if "@" in token:
+                        seen.setdefault(token.strip().strip("<>\"'").lower(), None)
+    except csv.Error as error:
+        raise EnrolmentError(
+            _("The file could not be read as a list of addresses (%(reason)s).", reason=error),
+            "file",
+        ) from error
     return list(seen)
 
 

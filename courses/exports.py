@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import current_app
 from icalendar import Calendar, Event
 
+from app.core.formatting import document_text
 from app.core.links import external_url
 from app.core.pdf import render_pdf
 from app.core.timeutil import utcnow
@@ -45,9 +46,9 @@ def calendar_ics(year: int, courses: list[Course]) -> bytes:
         event.add("last-modified", course.updated_at)
         event.add("dtstart", course.starts_at)
         event.add("dtend", course.ends_at)
-        event.add("summary", course.title)
-        event.add("description", f"{course.summary}\n\n{course.content}")
-        event.add("location", course.venue)
+        event.add("summary", document_text(course.title))
+        event.add("description", document_text(f"{course.summary}\n\n{course.content}"))
+        event.add("location", document_text(course.venue))
         event.add("url", external_url("courses.detail", course_id=course.id))
         event.add("status", "CANCELLED" if course.status == CourseStatus.CANCELLED else "CONFIRMED")
         feed.add_component(event)

@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import (
     BooleanField,
@@ -32,7 +31,8 @@ from wtforms.validators import (
 )
 
 from app.core.accounts.forms import confirmation_field, new_password_field
-from app.core.forms import NotBlank, strip_filter
+from app.core.edge import text_problem
+from app.core.forms import Form, NotBlank, strip_filter
 from app.core.timeutil import local_to_utc
 from app.core.vocabulary import REGION_LABELS, Region, choices
 from courses.models import (
@@ -48,11 +48,12 @@ from courses.models import (
 from courses.schedule import schedule_problem
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+MAX_FILE_NAME = 200
 #: A company's address list; 300 addresses take far less.
 BULK_FILE_MAX_BYTES = 1024 * 1024
 
 
-class CourseForm(FlaskForm):
+class CourseForm(Form):
     title = StringField(
         _l("Title"), filters=[strip_filter], validators=[NotBlank(), Length(max=200)]
     )
@@ -142,7 +143,7 @@ class CourseForm(FlaskForm):
         }
 
 
-class CancelCourseForm(FlaskForm):
+class CancelCourseForm(Form):
     reason = TextAreaField(
         _l("Reason for cancellation"),
         filters=[strip_filter],
@@ -150,7 +151,7 @@ class CancelCourseForm(FlaskForm):
     )
 
 
-class MaterialForm(FlaskForm):
+class MaterialForm(Form):
     title = StringField(
         _l("Title"),
         filters=[strip_filter],
@@ -159,12 +160,38 @@ class MaterialForm(FlaskForm):
     )
     file = FileField(_l("File"), validators=[FileRequired(_l("Choose a file to upload."))])
 
+    def validate_file(self, field: FileField) -> None:
+        name = (field.data.filename or "") if field.data else ""
+        if len(name) > MAX_FILE_NAME or text_problem(name):
+            raise ValidationError(
+                str(
+                    _l(
+                        "Rename the file (at most %(n)d characters) and upload it again.",
+                        n=MAX_FILE_NAME,
+                    )
+                )
+            )
+
+
+class ApiCoursesQuery(Form):
+    """The query of `/api/v1/courses`."""
+
+    class Meta:
+        csrf = False
+
+    year = IntegerField(
+        validators=[
+            InputRequired(),
+            NumberRange(min=2000, max=2100),
+        ]
+    )
+
 
 def _any(labels: dict) -> list[SelectChoice]:
     return [SelectChoice("", _l("Any")), *choices(labels)]
 
 
-class CourseFilterForm(FlaskForm):
+class CourseFilterForm(Form):
     """The catalog and calendar filters, read from the query string."""
 
     class Meta:
@@ -201,13 +228,13 @@ class CourseFilterForm(FlaskForm):
         }
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = StringField(
         _l("Reason"), filters=[strip_filter], validators=[NotBlank(), Length(max=300)]
     )
 
 
-class StaffEnrolForm(FlaskForm):
+class StaffEnrolForm(Form):
     email = EmailField(
         _l("Learner's e-mail"), filters=[strip_filter], validators=[NotBlank(), Email()]
     )
@@ -216,7 +243,7 @@ class StaffEnrolForm(FlaskForm):
     )
 
 
-class MoveInQueueForm(FlaskForm):
+class MoveInQueueForm(Form):
     position = IntegerField(
         _l("New position"),
         validators=[NotBlank(), NumberRange(min=1, message=_l("Enter a position from 1."))],
@@ -226,7 +253,7 @@ class MoveInQueueForm(FlaskForm):
     )
 
 
-class BulkEnrolForm(FlaskForm):
+class BulkEnrolForm(Form):
     addresses = TextAreaField(
         _l("Employees' e-mail addresses"),
         description=_l("One per line, or separated by commas."),
@@ -248,11 +275,18 @@ class BulkEnrolForm(FlaskForm):
             return False
         return True
 
+    def address_text(self) -> str:
+        """The pasted addresses and the file's text (UTF-8, with or without a BOM)."""
+        text = self.addresses.data or ""
+        if self.file.data:
+            text += "\n" + self.file.data.read().decode("utf-8-sig", errors="replace")
+        return text
+
 
 def attendance_form_class(roster: list, marks: dict):
     """One radio group per learner on the roster (WTForms' documented dynamic form)."""
 
-    class AttendanceForm(FlaskForm):
+    class AttendanceForm(Form):
         pass
 
     for enrollment in roster:
@@ -269,7 +303,7 @@ def attendance_form_class(roster: list, marks: dict):
     return AttendanceForm
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(Form):
     code = StringField(
         _l("Check-in code"),
         filters=[strip_filter],
@@ -277,7 +311,7 @@ class CheckInForm(FlaskForm):
     )
 
 
-class CompletionOverrideForm(FlaskForm):
+class CompletionOverrideForm(Form):
     completed = SelectField(
         _l("Completion"),
         choices=[SelectChoice("1", _l("Completed")), SelectChoice("0", _l("Not completed"))],
@@ -287,14 +321,14 @@ class CompletionOverrideForm(FlaskForm):
     )
 
 
-class AnnouncementForm(FlaskForm):
+class AnnouncementForm(Form):
     title = StringField(
         _l("Title"), filters=[strip_filter], validators=[NotBlank(), Length(max=300)]
     )
     body = TextAreaField(_l("Text"), filters=[strip_filter], validators=[NotBlank()])
 
 
-class SubscribeForm(FlaskForm):
+class SubscribeForm(Form):
     email = EmailField(
         _l("E-mail"),
         filters=[strip_filter],
@@ -302,7 +336,7 @@ class SubscribeForm(FlaskForm):
     )
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(Form):
     """A person invited by their company sets up their account while accepting."""
 
     name = StringField(

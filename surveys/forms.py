@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    FieldList,
     FormField,
     RadioField,
     SelectField,
@@ -19,7 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.core.forms import NotBlank, strip_filter
+from app.core.forms import FieldList, Form, NotBlank, SubForm, strip_filter
 from app.core.vocabulary import choices
 from surveys.models import (
     MAX_TEXT_LENGTH,
@@ -45,7 +43,7 @@ class CheckboxesField(SelectMultipleField):
 def answer_form_class(template: SurveyTemplate):
     """One field per question, named q<id> (WTForms' documented way to build dynamic forms)."""
 
-    class AnswerForm(FlaskForm):
+    class AnswerForm(Form):
         pass
 
     for question in template.questions:
@@ -77,10 +75,7 @@ def answers_from(form, template: SurveyTemplate) -> dict:
     return {question.id: form[f"q{question.id}"].data for question in template.questions}
 
 
-class QuestionForm(FlaskForm):
-    class Meta:
-        csrf = False  # a subform; the outer form carries the token
-
+class QuestionForm(SubForm):
     text = StringField(
         _l("Question"), filters=[strip_filter], validators=[Optional(), Length(max=500)]
     )
@@ -92,18 +87,19 @@ class QuestionForm(FlaskForm):
         validators=[Optional(), Length(max=1000)],
         description=_l("For choice questions: separated by |"),
     )
-    metric = SelectField(_l("Measures"), choices=[SelectChoice("", "–")], validate_choice=False)
+    #: The view offers the service-standard metric of the survey's kind.
+    metric = SelectField(_l("Measures"), choices=[SelectChoice("", "–")])
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(Form):
     title = StringField(
         _l("Title"), filters=[strip_filter], validators=[NotBlank(), Length(max=200)]
     )
     intro = TextAreaField(_l("Introduction"), filters=[strip_filter], validators=[Optional()])
-    questions = FieldList(FormField(QuestionForm), min_entries=1)
+    questions = FieldList(FormField(QuestionForm), min_entries=1, max_entries=100)
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(Form):
     held_on = DateField(_l("Date"), validators=[InputRequired(_l("Choose a date."))])
     title = StringField(
         _l("Title"), filters=[strip_filter], validators=[NotBlank(), Length(max=200)]

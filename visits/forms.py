@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     DecimalField,
@@ -21,11 +21,11 @@ from wtforms import (
 )
 from wtforms.validators import Email, Length, NumberRange, Optional, ValidationError
 
-from app.core.forms import NotBlank, strip_filter
+from app.core.forms import Form, NotBlank, strip_filter
 from app.core.timeutil import local_to_utc
 from app.core.vocabulary import REGION_LABELS, Region, choices
 from courses.models import AUDIENCE_LABELS, Audience
-from visits.models import CP_STATUS_LABELS, NEED_LABELS
+from visits.models import CHECKLIST_STATUS_LABELS, CP_STATUS_LABELS, NEED_LABELS, ChecklistStatus
 
 
 class CheckboxesField(SelectMultipleField):
@@ -33,7 +33,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class ContactFields(FlaskForm):
+class ContactFields(Form):
     """The company's contact person, asked by every request form."""
 
     contact_name = StringField(
@@ -118,7 +118,7 @@ class OnsiteRequestForm(ContactFields):
         }
 
 
-class SignupForm(FlaskForm):
+class SignupForm(Form):
     name = StringField(_l("Name"), filters=[strip_filter], validators=[NotBlank(), Length(max=100)])
     email = EmailField(
         _l("E-mail"),
@@ -134,17 +134,17 @@ class SignupForm(FlaskForm):
     )
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = TextAreaField(
         _l("Reason"), filters=[strip_filter], validators=[NotBlank(), Length(max=500)]
     )
 
 
-class ExtendForm(FlaskForm):
+class ExtendForm(Form):
     deadline = DateField(_l("New sign-up deadline"), validators=[NotBlank(_l("Choose a date."))])
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(Form):
     title = StringField(
         _l("Course title"), filters=[strip_filter], validators=[NotBlank(), Length(max=200)]
     )
@@ -189,7 +189,7 @@ class ScheduleForm(FlaskForm):
         }
 
 
-class QuoteForm(FlaskForm):
+class QuoteForm(Form):
     item_1 = StringField(
         _l("Item"), filters=[strip_filter], validators=[NotBlank(), Length(max=200)]
     )
@@ -246,11 +246,11 @@ class MentoringForm(ContactFields):
             raise ValidationError(str(_l("Choose at least one kind of help.")))
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     mentor_id = SelectField(_l("Mentor"), coerce=int, validate_choice=True)
 
 
-class VisitForm(FlaskForm):
+class VisitForm(Form):
     visited_on = DateField(_l("Date of the visit"), validators=[NotBlank(_l("Choose a date."))])
     attendees = StringField(
         _l("Attendees"), filters=[strip_filter], validators=[NotBlank(), Length(max=500)]
@@ -284,3 +284,63 @@ class VisitForm(FlaskForm):
             for n in (1, 2, 3)
             if self[f"action_{n}"].data
         ]
+
+
+def checklist_form_class(item_ids: list[int]) -> type[Form]:
+    """A case's checklist: a status and a note per criterion (fields `status-<id>`,
+    `notes-<id>`), built per case like the survey's answer form."""
+
+    class ChecklistForm(Form):
+        def changes(self) -> dict[int, tuple[ChecklistStatus, str]]:
+            return {
+                item_id: (
+                    ChecklistStatus(self[f"status-{item_id}"].data),
+                    self[f"notes-{item_id}"].data or "",
+                )
+                for item_id in item_ids
+                if self[f"status-{item_id}"].raw_data
+            }
+
+    for item_id in item_ids:
+        setattr(
+            ChecklistForm,
+            f"status-{item_id}",
+            SelectField(choices=choices(CHECKLIST_STATUS_LABELS), validators=[Optional()]),
+        )
+        setattr(
+            ChecklistForm,
+            f"notes-{item_id}",
+            StringField(filters=[strip_filter], validators=[Optional(), Length(max=1000)]),
+        )
+    return ChecklistForm
+
+
+def checklist_items_form_class(item_ids: list[int]) -> type[Form]:
+    """Staff's list of criteria: title, description and "in use" per item, and one new row
+    (fields `title-<id>`… and `title-new`…)."""
+
+    class ChecklistItemsForm(Form):
+        def rows(self) -> list[tuple[int | None, str, str, bool]]:
+            return [
+                (
+                    None if key == "new" else int(key),
+                    self[f"title-{key}"].data or "",
+                    self[f"description-{key}"].data or "",
+                    bool(self[f"active-{key}"].data),
+                )
+                for key in [*map(str, item_ids), "new"]
+            ]
+
+    for key in [*map(str, item_ids), "new"]:
+        setattr(
+            ChecklistItemsForm,
+            f"title-{key}",
+            StringField(filters=[strip_filter], validators=[Optional(), Length(max=200)]),
+        )
+        setattr(
+            ChecklistItemsForm,
+            f"description-{key}",
+            StringField(filters=[strip_filter], validators=[Optional(), Length(max=500)]),
+        )
+        setattr(ChecklistItemsForm, f"active-{key}", BooleanField())
+    return ChecklistItemsForm

@@ -248,6 +248,14 @@ def active_items() -> list[ChecklistItem]:
     return active_items()
 
 
+def all_items() -> list[ChecklistItem]:
+    """Every criterion, retired ones too, in order (seeding the defaults on first use)."""
+    active_items()
+    return list(
+        db.session.execute(select(ChecklistItem).order_by(ChecklistItem.position)).scalars()
+    )
+
+
 def checklist(case: MentoringCase) -> list[tuple[ChecklistItem, CaseChecklistEntry]]:
     """Every active criterion with the case's entry (created for criteria added later)."""
     entries = {

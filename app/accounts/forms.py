@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, Length, Optional
 
 from app.core.accounts.forms import confirmation_field, new_password_field
-from app.core.forms import NotBlank, strip_filter
+from app.core.forms import Form, NotBlank, strip_filter
 from app.core.vocabulary import COMPANY_SIZE_LABELS, REGION_LABELS, choices
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail"), filters=[strip_filter], validators=[NotBlank(), Email()])
     password = PasswordField(_l("Password"), validators=[NotBlank()])
 
 
-class _PersonFields(FlaskForm):
+class _PersonFields(Form):
     email = EmailField(
         _l("E-mail"),
         filters=[strip_filter],
@@ -60,20 +59,20 @@ class CompanyRegistrationForm(_PersonFields):
     )
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[NotBlank()])
     new_password = new_password_field(_l("New password"))
     confirm = confirmation_field(_l("Confirm new password"), of="new_password")
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = new_password_field(_l("New password"))
     confirm = confirmation_field(_l("Confirm new password"), of="password")
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(_l("E-mail"), filters=[strip_filter], validators=[NotBlank(), Email()])
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     password = PasswordField(_l("Your password"), validators=[NotBlank()])

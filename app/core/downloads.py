@@ -5,9 +5,12 @@ Every download the application offers goes through these helpers, so that
 - a CSV opens in Excel with its Korean text intact (UTF-8 with a byte-order mark) and
   says `Content-Type: text/csv; charset=utf-8` exactly once;
 - a spreadsheet has its header on the first row;
-- a cell that a spreadsheet would run as a formula is exported as text: in a CSV, a
-  text starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`
-  (OWASP "CSV injection"); in a workbook, every text is stored as a string cell;
+- a cell that a spreadsheet would run as a formula is exported as text, the same way in
+  both formats: a text starting with `=`, `+`, `-`, `@`, tab or carriage return gets a
+  leading `'` (OWASP "CSV injection"), and in a workbook every text is a string cell;
+- a workbook never holds a character XLSX cannot store (the C0 controls other than tab
+  and line ends): they are dropped, so one stray control character in a name cannot make
+  the whole export fail;
 - the file name survives every browser (RFC 6266): a plain-ASCII `filename=` for old
   clients and `filename*=UTF-8''…` (RFC 5987) for the Korean original.
 """
@@ -110,7 +113,7 @@ def xlsx_response(
     if sheet_title:
         sheet.title = re.sub(r"[\[\]:*?/\\]", " ", sheet_title).strip()[:31] or "Sheet"
     for row in (header, *rows):
-        sheet.append([_plain(value) for value in row])
+        sheet.append([_xlsx_cell(value) for value in row])
         for cell in sheet[sheet.max_row]:
             if cell.data_type == "f":  # openpyxl reads any text starting with = as a formula
                 cell.data_type = "s"
@@ -129,8 +132,17 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def _xlsx_cell(value: Any) -> Any:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    value = _plain(value)
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)  # before the formula check: "\x01=…"
+    return safe_cell(value)
+
+
 def safe_cell(value: Any) -> Any:
-    """For CSV: a text that a spreadsheet would run as a formula, prefixed with `'` so it
+    """A text that a spreadsheet would run as a formula, prefixed with `'` so it
     stays text (OWASP); numbers, dates, times and empty cells are left as they are."""
     value = _plain(value)
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from app.core.access import public, staff_only
 from app.core.extensions import csrf, db
+from app.core.formatting import document_text
 from app.core.forms import ConfirmForm
 from app.core.links import external_url
 from app.core.timeutil import utcnow
@@ -54,11 +55,11 @@ def announcement_feed():
         entry = feed.add_entry()
         link = external_url("courses.announcement", announcement_id=item.id)
         entry.id(link)
-        entry.title(item.title)
+        entry.title(document_text(item.title))
         entry.link(href=link)
         entry.published(item.published_at)
         entry.updated(item.updated_at if item.updated_at > item.published_at else item.published_at)
-        entry.content(item.body, type="text")
+        entry.content(document_text(item.body), type="text")
     return Response(feed.atom_str(pretty=True), mimetype="application/atom+xml")
 
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from app.core.access import public
 from app.core.links import external_url
 from courses import services
+from courses.forms import ApiCoursesQuery
 from courses.models import Course
 from courses.views.blueprint import bp
 
@@ -15,10 +16,10 @@ from courses.views.blueprint import bp
 @bp.route("/api/v1/courses")
 @public
 def api_courses():
-    raw_year = request.args.get("year", "")
-    if not raw_year.isdigit() or not services.valid_year(int(raw_year)):
+    query = ApiCoursesQuery(formdata=request.args)
+    if not query.validate():
         return jsonify({"error": _("Give a year between 2000 and 2100, e.g. ?year=2027.")}), 400
-    year = int(raw_year)
+    year = query.year.data
     if not services.calendar_is_public(year):
         return jsonify({"year": year, "published": False, "courses": []})
     courses = services.find_courses(services.CourseFilter(year=year))

@@ -121,18 +121,14 @@ def company_enrol(course_id: int):
     form = BulkEnrolForm()
     report = None
     if form.validate_on_submit():
-        text = form.addresses.data or ""
-        if form.file.data:
-            raw = form.file.data.read()
-            text += "\n" + raw.decode("utf-8-sig", errors="replace")
-        addresses = enrolment.parse_addresses(text)
-        if not addresses:
-            form.addresses.errors.append(_("No e-mail address was found."))
-        else:
-            try:
+        try:
+            addresses = enrolment.parse_addresses(form.address_text())
+            if not addresses:
+                form.addresses.errors.append(_("No e-mail address was found."))
+            else:
                 report = invitations.invite_employees(course, contact, addresses)
-            except enrolment.EnrolmentError as error:
-                show_domain_error(form, error)
+        except enrolment.EnrolmentError as error:
+            show_domain_error(form, error)
     return render_template(
         "courses/company_enrol.html",
         course=course,

@@ -48,14 +48,22 @@ def test_spreadsheet_cells_never_run_as_formulas(app) -> None:
     assert csv_text.splitlines()[1] == '"\'=HYPERLINK(""http://evil"")",\'+1,\'-2,\'@SUM(A1),-3,'
     book = load_workbook(io.BytesIO(xlsx_response(["a"], rows, "x.xlsx").data))
     cells = book.active[2]
+    # The same text as in the CSV: a spreadsheet that re-reads the cell on edit, or a
+    # script that copies values into another sheet, still gets no formula.
     assert [cell.value for cell in cells] == [
-        '=HYPERLINK("http://evil")',
-        "+1",
-        "-2",
-        "@SUM(A1)",
+        '\'=HYPERLINK("http://evil")',
+        "'+1",
+        "'-2",
+        "'@SUM(A1)",
         -3,
     ]
     assert [cell.data_type for cell in cells] == ["s", "s", "s", "s", "n"]
+
+
+def test_a_control_character_cannot_break_a_workbook_or_hide_a_formula(app) -> None:
+    rows = [["김\x00수\x07출\x1b", "\x01=SUM(A1)", "줄\n바꿈\t탭"]]
+    book = load_workbook(io.BytesIO(xlsx_response(["a", "b", "c"], rows, "x.xlsx").data))
+    assert [cell.value for cell in book.active[2]] == ["김수출", "'=SUM(A1)", "줄\n바꿈\t탭"]
 
 
 def test_xlsx_puts_the_header_first(app) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from app.core.access import roles, staff_only
@@ -14,9 +13,14 @@ from app.core.downloads import pdf_response
 from app.core.extensions import db
 from app.core.forms import ConfirmForm, flash_form_errors
 from visits import mentoring
-from visits.forms import AssignForm, MentoringForm, VisitForm
+from visits.forms import (
+    AssignForm,
+    MentoringForm,
+    VisitForm,
+    checklist_form_class,
+    checklist_items_form_class,
+)
 from visits.models import (
-    ChecklistItem,
     ChecklistStatus,
     CpStatus,
     FollowUpAction,
@@ -177,19 +181,11 @@ def mentoring_log_visit(case_id: int):
 @roles(Role.INSTRUCTOR, Role.STAFF)
 def mentoring_checklist(case_id: int):
     case = _workable_or_403(case_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    changes = {}
-    for item, _entry in mentoring.checklist(case):
-        raw = request.form.get(f"status-{item.id}")
-        if raw is None:
-            continue
-        try:
-            status = ChecklistStatus(raw)
-        except ValueError:
-            flash(_("Choose a status from the list."), "error")
-            return _back(case)
-        changes[item.id] = (status, request.form.get(f"notes-{item.id}", "")[:1000])
+    form = checklist_form_class([item.id for item, _entry in mentoring.checklist(case)])()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _back(case)
+    changes = form.changes()
     mentoring.update_checklist(case, changes, by=_user())
     flash(_("The checklist has been saved."), "success")
     return _back(case)
@@ -217,27 +213,13 @@ def mentoring_visit_pdf(visit_id: int):
 @bp.route("/mentoring/checklist-items", methods=["GET", "POST"])
 @staff_only
 def mentoring_items():
+    items = mentoring.all_items()
+    form = checklist_items_form_class([item.id for item in items])()
     if request.method == "POST":
-        if not ConfirmForm().validate_on_submit():
-            abort(400)
-        rows = []
-        for key in sorted(k for k in request.form if k.startswith("title-")):
-            suffix = key.removeprefix("title-")  # "<order>-<item id>" or "<order>-new"
-            identifier = suffix.partition("-")[2]
-            item_id = int(identifier) if identifier.isdigit() else None
-            rows.append(
-                (
-                    item_id,
-                    request.form.get(key, "")[:200],
-                    request.form.get(f"description-{suffix}", "")[:500],
-                    request.form.get(f"active-{suffix}") == "on",
-                )
-            )
-        mentoring.save_items(rows, by=_user())
+        if not form.validate_on_submit():
+            flash_form_errors(form)
+            return redirect(url_for("visits.mentoring_items"))
+        mentoring.save_items(form.rows(), by=_user())
         flash(_("The checklist items have been saved."), "success")
         return redirect(url_for("visits.mentoring_items"))
-    mentoring.active_items()  # seeds the default criteria on first use
-    items = (
-        db.session.execute(select(ChecklistItem).order_by(ChecklistItem.position)).scalars().all()
-    )
-    return render_template("visits/checklist_items.html", items=items, confirm_form=ConfirmForm())
+    return render_template("visits/checklist_items.html", items=items)

@@ -400,9 +400,7 @@ def request_password_reset(email: str) -> None:
         queue_password_mail(user, invitation=False)
 
 
-def register(
-    *, email: str, next_url: str | None = None, **fields: str | None
-) -> User | None:
+def register(*, email: str, next_url: str | None = None, **fields: str | None) -> User | None:
     """Self-registration: create an unconfirmed account and mail the confirmation link.
 
     The caller shows the same "check your mail" answer whether or not the address had an
