@@ -189,6 +189,12 @@ class ScheduleForm(Form):
         }
 
 
+#: Per line of a quote; three lines together still fit the total's INTEGER column.
+QUOTE_AMOUNT_RANGE = NumberRange(
+    min=0, max=500_000_000, message=_l("Enter an amount from 0 to 500,000,000 won.")
+)
+
+
 class QuoteForm(Form):
     item_1 = StringField(
         _l("Item"), filters=[strip_filter], validators=[NotBlank(), Length(max=200)]
@@ -197,7 +203,7 @@ class QuoteForm(Form):
         _l("Amount (KRW)"),
         validators=[
             NotBlank(_l("Enter an amount.")),
-            NumberRange(min=0, message=_l("The amount cannot be negative.")),
+            QUOTE_AMOUNT_RANGE,
         ],
     )
     item_2 = StringField(
@@ -205,14 +211,14 @@ class QuoteForm(Form):
     )
     amount_2 = IntegerField(
         _l("Amount (KRW)"),
-        validators=[Optional(), NumberRange(min=0, message=_l("The amount cannot be negative."))],
+        validators=[Optional(), QUOTE_AMOUNT_RANGE],
     )
     item_3 = StringField(
         _l("Item"), filters=[strip_filter], validators=[Optional(), Length(max=200)]
     )
     amount_3 = IntegerField(
         _l("Amount (KRW)"),
-        validators=[Optional(), NumberRange(min=0, message=_l("The amount cannot be negative."))],
+        validators=[Optional(), QUOTE_AMOUNT_RANGE],
     )
 
     def items(self) -> list[tuple[str, int]]:
