@@ -26,9 +26,10 @@ from email.utils import formataddr
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, select, update
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, delete, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.erasure import ERASED_ADDRESS, Person, scrub_columns
 from app.core.extensions import db, enum_type, insert_ignoring_conflicts
 from app.core.timeutil import UTCDateTime, utcnow
 
@@ -426,11 +427,6 @@ def status_command() -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
-
-
-from sqlalchemy import delete, func  # noqa: E402  (erasure, appended)
-
-from app.core.erasure import ERASED_ADDRESS, Person, scrub_columns  # noqa: E402
 
 
 def erase_recipient(person: Person) -> int:
