@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, request, session
+from flask_babel import lazy_gettext
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -78,6 +79,8 @@ def _init_extensions(app: Flask) -> None:
     )
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
+    login_manager.login_message = lazy_gettext("Please sign in to continue.")
+    login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
     from app.core.accounts.services import load_user_by_session_token
