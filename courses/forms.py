@@ -205,10 +205,11 @@ class CourseFilterForm(Form):
             NumberRange(min=2000, max=2100, message=_l("Choose a year between 2000 and 2100.")),
         ],
     )
-    audience = SelectField(_l("Audience"), choices=_any(AUDIENCE_LABELS), validators=[Optional()])
-    size = SelectField(_l("Company size"), choices=_any(SIZE_FOCUS_LABELS), validators=[Optional()])
-    region = SelectField(_l("Region"), choices=_any(REGION_LABELS), validators=[Optional()])
-    format = SelectField(_l("Format"), choices=_any(FORMAT_LABELS), validators=[Optional()])
+    # No Optional(): it would clear the "not a valid choice" error of "?audience=+".
+    audience = SelectField(_l("Audience"), choices=_any(AUDIENCE_LABELS), default="")
+    size = SelectField(_l("Company size"), choices=_any(SIZE_FOCUS_LABELS), default="")
+    region = SelectField(_l("Region"), choices=_any(REGION_LABELS), default="")
+    format = SelectField(_l("Format"), choices=_any(FORMAT_LABELS), default="")
 
     def filter_data(self, *, year: int | None = None) -> dict[str, Any]:
         """The valid part of the filters, typed: the fields of `CourseFilter`. An invalid

@@ -311,7 +311,11 @@ def checklist_form_class(item_ids: list[int]) -> type[Form]:
         setattr(
             ChecklistForm,
             f"status-{item_id}",
-            SelectField(choices=choices(CHECKLIST_STATUS_LABELS), validators=[Optional()]),
+            # A status not posted keeps its value (see `changes`); no Optional(), which would
+            # clear the "not a valid choice" error of a blank or whitespace status.
+            SelectField(
+                choices=choices(CHECKLIST_STATUS_LABELS), default=ChecklistStatus.NOT_STARTED.value
+            ),
         )
         setattr(
             ChecklistForm,
