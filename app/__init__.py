@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, request, session
-from flask_babel import lazy_gettext
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import lazy_gettext
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
