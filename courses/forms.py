@@ -118,10 +118,6 @@ class CourseForm(Form):
             if problem:
                 raise ValidationError(problem)
 
-    def validate_starts_at(self, field: DateTimeLocalField) -> None:
-        if field.data and not 2000 <= field.data.year <= 2100:
-            raise ValidationError(str(_l("Choose a date between 2000 and 2100.")))
-
     def details_data(self) -> dict[str, Any]:
         """The valid input, typed (enums, UTC times): the fields of `CourseDetails`."""
         return {

@@ -9,8 +9,8 @@ Every download the application offers goes through these helpers, so that
   both formats: a text starting with `=`, `+`, `-`, `@`, tab or carriage return gets a
   leading `'` (OWASP "CSV injection"), and in a workbook every text is a string cell;
 - a workbook never holds a character XLSX cannot store (the C0 controls other than tab
-  and line ends): they are dropped, so one stray control character in a name cannot make
-  the whole export fail;
+  and line ends, see `formatting.document_text`): they are dropped, so one stray control
+  character in a name cannot make the whole export fail;
 - the file name survives every browser (RFC 6266): a plain-ASCII `filename=` for old
   clients and `filename*=UTF-8''…` (RFC 5987) for the Korean original.
 """
@@ -28,6 +28,8 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Response
+
+from app.core.formatting import document_text
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -113,10 +115,8 @@ def xlsx_response(
     if sheet_title:
         sheet.title = re.sub(r"[\[\]:*?/\\]", " ", sheet_title).strip()[:31] or "Sheet"
     for row in (header, *rows):
+        # safe_cell leaves no text starting with "=", so openpyxl types no cell a formula.
         sheet.append([_xlsx_cell(value) for value in row])
-        for cell in sheet[sheet.max_row]:
-            if cell.data_type == "f":  # openpyxl reads any text starting with = as a formula
-                cell.data_type = "s"
     for number, width in enumerate(widths or (), start=1):
         sheet.column_dimensions[get_column_letter(number)].width = width
     buffer = io.BytesIO()
@@ -133,11 +133,9 @@ def _plain(value: Any) -> Any:
 
 
 def _xlsx_cell(value: Any) -> Any:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
     value = _plain(value)
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)  # before the formula check: "\x01=…"
+        value = document_text(value)  # before the formula check: "\x01=…"
     return safe_cell(value)
 
 

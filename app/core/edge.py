@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 #: The largest value of a 32-bit signed INTEGER column (PostgreSQL's `integer`).
-MAX_ID = 2**31 - 1
+MAX_INTEGER = 2**31 - 1
 MAX_SEGMENT = 255
 MAX_LINE_LENGTH = 2_000
 MAX_TEXT_LENGTH = 100_000
@@ -40,7 +40,7 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
 
 class BoundedIntegerConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs) -> None:
-        kwargs.setdefault("max", MAX_ID)
+        kwargs.setdefault("max", MAX_INTEGER)
         super().__init__(map, *args, **kwargs)
 
 

@@ -21,9 +21,8 @@ from wtforms import FieldList as _FieldList
 from wtforms.meta import DefaultMeta
 from wtforms.validators import StopValidation
 
-from app.core.edge import text_problem
+from app.core.edge import MAX_INTEGER, text_problem
 
-MAX_INTEGER = 2**31 - 1
 MAX_DECIMAL = Decimal(10) ** 9
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 
@@ -71,9 +70,11 @@ class EdgeCheck:
     """The first validator of every field (see `Form`): stops the chain on a bad value."""
 
     def __call__(self, form, field) -> None:
-        values = field.data if isinstance(field.data, list | tuple) else [field.data]
+        # The text as posted, and what the field made of it when that is not text (a
+        # number, a date); text data is the posted text filtered, so it is not checked twice.
+        data = field.data if isinstance(field.data, list | tuple) else [field.data]
         raw = [v for v in (field.raw_data or []) if isinstance(v, str)]
-        for value in [*values, *raw]:
+        for value in [*raw, *(v for v in data if not isinstance(v, str))]:
             problem = edge_problem(field, value)
             if problem:
                 field.errors[:] = []
@@ -83,8 +84,7 @@ class EdgeCheck:
 class EdgeMeta(DefaultMeta):
     def bind_field(self, form, unbound_field, options):
         field = super().bind_field(form, unbound_field, options)
-        if not any(isinstance(v, EdgeCheck) for v in field.validators):
-            field.validators = [EdgeCheck(), *field.validators]
+        field.validators = [EdgeCheck(), *field.validators]
         return field
 
 

@@ -13,6 +13,7 @@ from app.core.accounts.models import Role
 from app.core.timeutil import local_to_utc
 from courses.schedule import plan_sessions, schedule_problem
 from tests.conftest import login, post_form
+from tests.courses.test_course_management import course_form
 from tests.factories import make_user
 
 
@@ -44,26 +45,6 @@ def test_a_course_over_a_year_or_with_sessions_under_half_an_hour_is_refused(app
     assert schedule_problem(at(2027, 1, 4, 10), at(9999, 12, 31, 17), Decimal("10"))
     eight_weeks = schedule_problem(at(2027, 3, 1, 10), at(2027, 4, 26, 12), Decimal("2"))
     assert eight_weeks and "2" in eight_weeks
-
-
-def course_form(**changes) -> dict:
-    form = {
-        "title": "전략물자 판정 실무",
-        "summary": "판정 실무",
-        "content": "1교시",
-        "audience": "practitioners",
-        "size_focus": "all",
-        "format": "classroom",
-        "region": "seoul",
-        "venue": "서울",
-        "starts_at": "2027-03-01T10:00",
-        "ends_at": "2027-03-01T17:00",
-        "hours": "6",
-        "capacity": "30",
-        "fee": "0",
-    }
-    form.update(changes)
-    return form
 
 
 @pytest.mark.parametrize(
