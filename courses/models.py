@@ -147,6 +147,9 @@ class Course(db.Model):
         enum_type(CourseStatus), default=CourseStatus.DRAFT
     )
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    #: iCalendar SEQUENCE of the course's events: raised whenever a change (time, place,
+    #: cancellation) must replace what people already have in their calendars.
+    calendar_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
     #: Learners may cancel until this many days before the start (staff at any time).
     cancel_cutoff_days: Mapped[int] = mapped_column(default=3)
     #: Share of the session hours a learner must attend to complete the course, in percent.
@@ -432,6 +435,19 @@ class Subscriber(db.Model):
     @property
     def is_active(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class CalendarFeedToken(db.Model):
+    """The secret in a learner's personal calendar feed; revoking it deletes the row."""
+
+    __tablename__ = "calendar_feed_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class CourseInvitation(db.Model):

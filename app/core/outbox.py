@@ -26,7 +26,7 @@ from email.utils import formataddr
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, delete, func, select, update
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, delete, func, select, true, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.erasure import ERASED_ADDRESS, Person, scrub_columns
@@ -57,7 +57,13 @@ class OutboxMessage(db.Model):
     to_address: Mapped[str] = mapped_column(String(254))
     to_name: Mapped[str | None] = mapped_column(String(100))
     subject: Mapped[str] = mapped_column(String(300))
+    #: Which mail this is: the name of its template under templates/mail/ ("course_reminder").
+    kind: Mapped[str] = mapped_column(String(60), default="message", index=True)
+    #: The plain-text part, and the HTML part rendered from the same template.
     body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    #: Sent by the system (Auto-Submitted: auto-generated); False for a staff member's reply.
+    auto_generated: Mapped[bool] = mapped_column(default=True, server_default=true())
     #: URL for one-click unsubscribe (RFC 8058), newsletter mail only.
     unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[MailStatus] = mapped_column(
