@@ -15,7 +15,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-postgres bench lint system-deps install translations extract-messages migrate clean
 
+# The BASE_URL it serves on is recorded in instance/settings.py for the commands run later
+# from a shell or cron without it (`outbox send`, `announce-due`, `seed-demo`).
 run: install translations
+	@$(BIN)/python -c 'import os; from app.config import record_setting; record_setting("BASE_URL", os.environ["BASE_URL"])'
+	@echo "Links in mail point to $(BASE_URL) (recorded in instance/settings.py)."
 	$(FLASK) db upgrade
 	@if [ ! -f instance/.demo-seeded ]; then \
 		$(FLASK) seed-demo && touch instance/.demo-seeded; \

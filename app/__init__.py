@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.config import INSTANCE_DIR, from_environment
+from app.config import INSTANCE_DIR, from_environment, instance_settings
 from app.core import access, edge, security
 from app.core.extensions import (
     babel,
@@ -33,14 +33,19 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+def create_app(
+    config: dict[str, Any] | None = None, *, instance_path: str | Path = INSTANCE_DIR
+) -> Flask:
     app = Flask(
         __name__,
-        instance_path=str(INSTANCE_DIR),
+        instance_path=str(instance_path),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
     app.config.update(from_environment())
+    # What `make run` recorded (instance/settings.py), for a command run later without
+    # those variables; a variable set in the environment wins.
+    app.config.update(instance_settings(app.instance_path))
     if config:
         app.config.update(config)
     app.session_interface = SessionInterface()

@@ -1,14 +1,25 @@
-"""Configuration read from the environment, with safe defaults for development."""
+"""Configuration read from the environment, then from the instance settings file, with
+safe defaults for development."""
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from flask import Config
+
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+#: This installation's own settings, in the instance folder: Flask config keys as Python
+#: assignments, loaded over the defaults. `make run` records the BASE_URL it serves on
+#: here, so that the commands run later from a shell or cron without it (`outbox send`,
+#: `announce-due`, `seed-demo`) link to the same address. An environment variable of the
+#: same name wins over the file.
+SETTINGS_FILE = "settings.py"
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -42,6 +53,36 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def instance_settings(instance_path: str | Path = INSTANCE_DIR) -> dict[str, Any]:
+    """The settings recorded in the instance folder, less those the environment sets."""
+    recorded = Config(str(instance_path))
+    recorded.from_pyfile(SETTINGS_FILE, silent=True)
+    return {key: value for key, value in recorded.items() if key not in os.environ}
+
+
+def record_setting(name: str, value: str, instance_path: str | Path = INSTANCE_DIR) -> Path:
+    """Write `name = value` into the instance settings file, keeping its other lines."""
+    path = Path(instance_path) / SETTINGS_FILE
+    assignment = f"{name} = {value!r}"
+    if path.exists():
+        lines = path.read_text(encoding="utf-8").splitlines()
+    else:
+        lines = [
+            "# This installation's settings (Flask config keys); an environment variable",
+            "# of the same name wins. `make run` keeps BASE_URL up to date.",
+        ]
+    pattern = re.compile(rf"{re.escape(name)}\s*=")
+    if any(pattern.match(line) for line in lines):
+        lines = [assignment if pattern.match(line) else line for line in lines]
+    else:
+        lines.append(assignment)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".{SETTINGS_FILE}.tmp")
+    scratch.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    scratch.replace(path)  # whole or not at all: a later command never reads half a file
+    return path
+
+
 def from_environment() -> dict[str, Any]:
     default_db = f"sqlite:///{INSTANCE_DIR / 'coursedesk.sqlite3'}"
     return {
@@ -54,7 +95,8 @@ def from_environment() -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("TIMEZONE", "Asia/Seoul"),
         "LANGUAGES": ["ko", "en"],
         #: Every absolute link (mail, QR codes, feeds, calendars) is built from this, never
-        #: from the request's Host header; requests for any other host are refused.
+        #: from the request's Host header; requests for any other host are refused. Without
+        #: the variable, the one `make run` recorded in the instance settings (see above).
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
         #: Further host names this site answers to (comma-separated), e.g. a bare domain
         #: that redirects; the host of BASE_URL is always trusted.
@@ -106,4 +148,15 @@ def from_environment() -> dict[str, Any]:
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "edu@coursedesk.invalid"),
         "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "log"),
+        #: The staff member a system mail names as responsible when nobody in particular
+        #: acted (charter standard 11); a mail about a staff member's action names them.
+        "MAIL_CONTACT_NAME": os.environ.get("MAIL_CONTACT_NAME", "교육운영팀"),
+        "MAIL_CONTACT_EMAIL": os.environ.get("MAIL_CONTACT_EMAIL", "edu@coursedesk.invalid"),
+        "MAIL_CONTACT_PHONE": os.environ.get("MAIL_CONTACT_PHONE", "02-000-0000"),
+        #: Message-IDs are made on this domain (default: the sender's).
+        "MAIL_MESSAGE_ID_DOMAIN": os.environ.get("MAIL_MESSAGE_ID_DOMAIN"),
+        #: DKIM signing (dkimpy) when a private key file is configured.
+        "DKIM_PRIVATE_KEY_PATH": os.environ.get("DKIM_PRIVATE_KEY_PATH"),
+        "DKIM_SELECTOR": os.environ.get("DKIM_SELECTOR", "coursedesk"),
+        "DKIM_DOMAIN": os.environ.get("DKIM_DOMAIN"),
     }

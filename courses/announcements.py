@@ -27,6 +27,7 @@ from app.core.formatting import hours as format_hours
 from app.core.formatting import local_datetime, won
 from app.core.links import external_url
 from app.core.timeutil import local_today, to_local, utcnow
+from courses import notifications
 from courses.models import (
     Announcement,
     Course,
@@ -187,22 +188,15 @@ def announce(course: Course, *, now: datetime | None = None) -> bool:
 
 
 def _queue_newsletter(announcement: Announcement, course: Course) -> None:
-    page = external_url("courses.detail", course_id=course.id)
+    context = {"body": announcement.body, **notifications.course_context(course)}
     for subscriber in active_subscribers():
-        unsubscribe = external_url("courses.unsubscribe", token=subscriber.token)
         outbox.queue(
             subscriber.email,
             announcement.title,
-            _(
-                "%(body)s\n\nEnrol and details: %(page)s\n\n"
-                "You receive this newsletter because you subscribed to it. "
-                "Unsubscribe: %(unsubscribe)s",
-                body=announcement.body,
-                page=page,
-                unsubscribe=unsubscribe,
-            ),
+            "newsletter",
+            context=context,
             dedupe_key=f"newsletter:announcement:{announcement.id}:subscriber:{subscriber.id}",
-            unsubscribe_url=unsubscribe,
+            unsubscribe_url=external_url("courses.unsubscribe", token=subscriber.token),
         )
 
 
@@ -320,12 +314,10 @@ def subscribe(email: str) -> Subscriber:
     outbox.queue(
         email,
         _("Please confirm your newsletter subscription"),
-        _(
-            "Please confirm that you want to receive the training newsletter of %(institute)s "
-            "by opening this link:\n%(url)s\n\nIf you did not ask for it, ignore this mail.",
-            institute=current_app.config["INSTITUTE_NAME"],
-            url=external_url("courses.confirm_subscription", token=subscriber.token),
-        ),
+        "newsletter_confirm",
+        context={
+            "confirm_url": external_url("courses.confirm_subscription", token=subscriber.token)
+        },
         dedupe_key=f"newsletter:confirm:{subscriber.id}:{local_today().isoformat()}",
     )
     return subscriber

@@ -28,6 +28,7 @@ from app.core.extensions import db, lock_row
 from app.core.formatting import local_datetime
 from app.core.links import external_url
 from app.core.timeutil import local_to_utc, to_local, utcnow
+from courses import notifications
 from courses.models import (
     Course,
     CourseStatus,
@@ -312,24 +313,14 @@ def _promote(enrollment: Enrollment, course: Course) -> None:
     enrollment.decline_token = secrets.token_urlsafe(32)
     db.session.flush()
     learner = enrollment.learner
-    decline_url = external_url("courses.decline_seat", token=enrollment.decline_token)
     outbox.queue(
         learner.email,
         _("[Seat confirmed] %(title)s", title=course.title),
-        _(
-            "Dear %(name)s,\n\n"
-            "A seat has become free in %(title)s (%(date)s, %(venue)s) and it is now yours: "
-            "you moved up from the waiting list and are enrolled.\n\n"
-            "If you can no longer attend, please give the seat to the next person on the "
-            "waiting list with one click:\n%(url)s\n\n"
-            "Course page: %(course_url)s",
-            name=learner.name,
-            title=course.title,
-            date=local_datetime(course.starts_at),
-            venue=course.venue,
-            url=decline_url,
-            course_url=external_url("courses.detail", course_id=course.id),
-        ),
+        "seat_promoted",
+        context={
+            **notifications.course_context(course),
+            "decline_url": external_url("courses.decline_seat", token=enrollment.decline_token),
+        },
         to_name=learner.name,
         dedupe_key=f"promotion:enrollment:{enrollment.id}:{enrollment.decline_token[:12]}",
     )
@@ -374,7 +365,7 @@ def move_in_queue(enrollment: Enrollment, *, to_position: int, by: User, reason:
 
 def remind_due(*, now: datetime | None = None) -> int:
     """Queue the day-before reminder, with the course's .ics, to every seat holder."""
-    from courses.exports import calendar_ics
+    from courses import exports
 
     now = now or utcnow()
     tomorrow = to_local(now).date() + timedelta(days=1)
@@ -391,26 +382,22 @@ def remind_due(*, now: datetime | None = None) -> int:
     ).scalars()
     queued = 0
     for course in courses:
-        invite = outbox.Attachment(
-            f"course-{course.id}.ics", "text/calendar", calendar_ics(course.year, [course])
-        )
+        context = notifications.course_context(course)
         for enrollment in _seat_holders(course.id):
             learner = enrollment.learner
             queued += outbox.queue(
                 learner.email,
                 _("[Reminder] %(title)s starts tomorrow", title=course.title),
-                _(
-                    "Dear %(name)s,\n\n%(title)s starts tomorrow, %(date)s, at %(venue)s.\n"
-                    "The calendar entry is attached.\n\nCourse page: %(url)s",
-                    name=learner.name,
-                    title=course.title,
-                    date=local_datetime(course.starts_at),
-                    venue=course.venue,
-                    url=external_url("courses.detail", course_id=course.id),
-                ),
+                "course_reminder",
+                context=context,
                 to_name=learner.name,
                 dedupe_key=f"reminder:course:{course.id}:enrollment:{enrollment.id}",
-                attachments=[invite],
+                attachments=exports.invitation_attachments(
+                    course,
+                    cancelled=False,
+                    attendee_email=learner.email,
+                    attendee_name=learner.name,
+                ),
             )
     return queued
 

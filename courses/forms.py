@@ -107,6 +107,15 @@ class CourseForm(Form):
     )
     instructor_ids = SelectMultipleField(_l("Instructors"), coerce=int, validate_choice=True)
     requires_survey = BooleanField(_l("The post-course survey opens the certificate"), default=True)
+    change_reason = TextAreaField(
+        _l("Reason for a change of date, time or place"),
+        description=_l(
+            "Everyone enrolled or waiting gets a mail about a new date, time or place, "
+            "with this reason and an updated calendar entry."
+        ),
+        filters=[strip_filter],
+        validators=[Optional(), Length(max=500)],
+    )
 
     def validate_ends_at(self, field: DateTimeLocalField) -> None:
         if self.starts_at.data and field.data and field.data <= self.starts_at.data:

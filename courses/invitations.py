@@ -27,6 +27,7 @@ from app.core.extensions import db, insert_ignoring_conflicts
 from app.core.formatting import local_datetime
 from app.core.links import external_url
 from app.core.timeutil import utcnow
+from courses import notifications
 from courses.enrolment import EnrolmentError, EnrolmentResult, check_open, enroll
 from courses.models import Course, CourseInvitation, EnrollmentSource
 
@@ -116,22 +117,14 @@ def _queue_invitation_mail(
     outbox.queue(
         email,
         _("[Invitation] %(title)s", title=course.title),
-        _(
-            "Hello,\n\n%(contact)s of %(company)s invites you to the course %(title)s "
-            "(%(date)s, %(venue)s) at %(institute)s.\n\n"
-            "To take part, accept the invitation here; you will be enrolled (or put on the "
-            "waiting list if the course is full):\n%(url)s\n\n"
-            "The link works until %(until)s. If you do not want to take part, ignore this "
-            "mail: nothing happens without you.",
-            contact=contact.name,
-            company=company.name,
-            title=course.title,
-            date=local_datetime(course.starts_at),
-            venue=course.venue,
-            institute=current_app.config["INSTITUTE_NAME"],
-            url=external_url("courses.invitation", token=token),
-            until=local_datetime(min(utcnow() + INVITATION_LIFETIME, course.starts_at)),
-        ),
+        "course_invitation",
+        context={
+            **notifications.course_context(course),
+            "contact_name": contact.name,
+            "company_name": company.name,
+            "invitation_url": external_url("courses.invitation", token=token),
+            "until": local_datetime(min(utcnow() + INVITATION_LIFETIME, course.starts_at)),
+        },
         dedupe_key=f"course-invitation:{invitation_id}",
     )
 

@@ -18,6 +18,7 @@ from courses import enrolment
 from courses.models import (
     Announcement,
     Attendance,
+    CalendarFeedToken,
     CalendarYear,
     Course,
     CourseInvitation,
@@ -57,6 +58,9 @@ def export(user: User) -> dict[str, Any]:
     subscriber = db.session.execute(
         select(Subscriber).where(Subscriber.email == user.email)
     ).scalar_one_or_none()
+    feed_created = db.session.execute(
+        select(CalendarFeedToken.created_at).where(CalendarFeedToken.user_id == user.id)
+    ).scalar_one_or_none()
     return {
         "enrolments": [
             {
@@ -79,15 +83,21 @@ def export(user: User) -> dict[str, Any]:
             "confirmed": subscriber.confirmed_at is not None,
             "unsubscribed": subscriber.unsubscribed_at is not None,
         },
+        # Whether a personal calendar link exists, not its secret: an export file is
+        # often stored or forwarded, and the link would show the courses to anyone.
+        "calendar_feed": None
+        if feed_created is None
+        else {"exists": True, "created_at": feed_created.isoformat()},
     }
 
 
 def erase(user: User) -> None:
     """Upcoming seats and waiting-list places are released (a seat goes to the next person
-    waiting, whatever the cancellation cut-off); the newsletter subscription and the
-    companies' invitations of the address are deleted; mentions in staff texts are
-    scrubbed."""
+    waiting, whatever the cancellation cut-off); the newsletter subscription, the personal
+    calendar link and the companies' invitations of the address are deleted; mentions in
+    staff texts are scrubbed."""
     _release_upcoming(user)
+    db.session.execute(delete(CalendarFeedToken).where(CalendarFeedToken.user_id == user.id))
     address = user.email.strip().lower()
     db.session.execute(delete(Subscriber).where(func.lower(Subscriber.email) == address))
     db.session.execute(

@@ -20,7 +20,7 @@ from app.core.errors import DomainError
 from app.core.extensions import db
 from app.core.timeutil import end_of_local_day, to_local, utcnow
 from app.core.vocabulary import Region
-from courses import attendance, enrolment, schedule
+from courses import attendance, enrolment, notifications, schedule
 from courses.models import (
     Audience,
     CalendarYear,
@@ -346,8 +346,13 @@ def create_private_course(details: CourseDetails, *, company_id: int, by: User) 
     return course
 
 
-def update_course(course: Course, details: CourseDetails, *, by: User) -> Course:
-    """Save staff's changes; a raised capacity moves waiting learners into the new seats."""
+def update_course(
+    course: Course, details: CourseDetails, *, by: User, change_reason: str = ""
+) -> Course:
+    """Save staff's changes; a raised capacity moves waiting learners into the new seats.
+
+    A new date, time or place of a published course is mailed to everyone in it, with
+    `change_reason` and the calendar file that updates their entry."""
     if course.status == CourseStatus.CANCELLED:
         raise CourseError(_("A cancelled course cannot be changed."))
     check_details(details)
@@ -359,6 +364,7 @@ def update_course(course: Course, details: CourseDetails, *, by: User) -> Course
             "capacity",
         )
     before = {"title": course.title, "starts_at": course.starts_at, "capacity": course.capacity}
+    schedule_before = notifications.Schedule.of(course)
     dates_changed = (details.starts_at, details.ends_at, details.hours) != (
         course.starts_at,
         course.ends_at,
@@ -369,6 +375,8 @@ def update_course(course: Course, details: CourseDetails, *, by: User) -> Course
     db.session.flush()
     if dates_changed:
         attendance.reset_sessions(course)
+    if course.status == CourseStatus.PUBLISHED:
+        notifications.course_rescheduled(course, schedule_before, reason=change_reason, by=by)
     promoted = (
         enrolment.promote_into_free_seats(course) if course.status == CourseStatus.PUBLISHED else []
     )
@@ -405,6 +413,7 @@ def cancel_course(course: Course, reason: str, *, by: User) -> Course:
     course.status = CourseStatus.CANCELLED
     course.cancel_reason = reason.strip()
     audit.record("course.cancel", course, by=by, reason=course.cancel_reason)
+    notifications.course_cancelled(course, by=by)
     return course
 
 

@@ -316,32 +316,25 @@ def _queue_invitation(
     invitation: Invitation, *, course_title: str | None, reminder: int = 0
 ) -> None:
     learner = db.session.get(User, invitation.learner_id)
-    url = external_url("surveys.answer", token=invitation.token)
+    context = {
+        "url": external_url("surveys.answer", token=invitation.token),
+        "reminder": bool(reminder),
+    }
     if invitation.kind == SurveyKind.POST_COURSE:
+        kind = "survey_post_course"
         subject = _("[Survey] How was %(title)s?", title=course_title)
-        body = _(
-            "Dear %(name)s,\n\nThank you for taking part in %(title)s. Please tell us how it "
-            "was; it takes about three minutes and your answers are anonymous:\n%(url)s\n\n"
-            "Your certificate is issued as soon as you have answered.",
-            name=learner.name,
-            title=course_title,
-            url=url,
-        )
+        context["title"] = course_title
     else:
+        kind = "survey_half_yearly"
         subject = _("[Survey] Has the training helped your work? (%(half)s)", half=invitation.half)
-        body = _(
-            "Dear %(name)s,\n\nYou completed training with us in %(half)s. Has it helped you in "
-            "your work? Two short questions, answered anonymously:\n%(url)s",
-            name=learner.name,
-            half=invitation.half,
-            url=url,
-        )
+        context["half"] = invitation.half
     if reminder:
         subject = _("[Reminder] %(subject)s", subject=subject)
     outbox.queue(
         learner.email,
         subject,
-        body,
+        kind,
+        context=context,
         to_name=learner.name,
         dedupe_key=f"survey:invitation:{invitation.id}:{reminder}",
     )
@@ -1035,14 +1028,19 @@ def non_respondents(course_id: int) -> list[str]:
 
 def raw_answers(year: int):
     """Anonymous answers of the year's post-course and half-yearly responses, for export, in
-    the order of their random response ids (which follows nothing about the people)."""
+    the order of their random response ids (which follows nothing about the people).
+
+    A post-course response names its course run by id, title and start (UTC), since runs
+    of one course share their title; a half-yearly one has none of the three."""
     courses = _courses_in(*year_bounds(year))
     halves = [f"{year}H1", f"{year}H2"]
     return db.session.execute(
         select(
             Response.id,
             Response.kind,
+            Course.id,
             Course.title,
+            Course.starts_at,
             Response.half,
             Question.position,
             Question.text,
@@ -1054,7 +1052,15 @@ def raw_answers(year: int):
         .join(Question, Question.id == Answer.question_id)
         .outerjoin(Course, Course.id == Response.course_id)
         .where(Response.course_id.in_(courses) | Response.half.in_(halves))
-        .order_by(Response.kind, Course.title, Response.id, Question.position, Answer.choice)
+        .order_by(
+            Response.kind,
+            Course.title,
+            Course.starts_at,
+            Course.id,
+            Response.id,
+            Question.position,
+            Answer.choice,
+        )
     ).all()
 
 

@@ -20,7 +20,7 @@ from app.core.accounts.models import Role, User
 from app.core.downloads import csv_response, pdf_response, xlsx_response
 from app.core.extensions import db, limiter
 from app.core.pdf import render_pdf
-from app.core.timeutil import local_today
+from app.core.timeutil import local_today, to_local
 from courses import services as courses
 from surveys import charts, meetings, services
 from surveys.forms import MeetingForm, TemplateForm, answer_form_class, answers_from
@@ -147,7 +147,9 @@ def raw_answers(year: int, fmt: str):
     header = [
         _("Response"),
         _("Survey"),
+        _("Course ID"),
         _("Course"),
+        _("Start date"),
         _("Half-year"),
         _("No."),
         _("Question"),
@@ -159,7 +161,9 @@ def raw_answers(year: int, fmt: str):
         [
             response_id,
             SurveyKind(kind).label,
+            course_id,
             title or "",
+            to_local(starts_at).date() if starts_at else None,
             half or "",
             position,
             text,
@@ -167,12 +171,30 @@ def raw_answers(year: int, fmt: str):
             answer_text or "",
             _("yes") if small_batch else "",
         ]
-        for response_id, kind, title, half, position, text, value, answer_text, small_batch in rows
+        for (
+            response_id,
+            kind,
+            course_id,
+            title,
+            starts_at,
+            half,
+            position,
+            text,
+            value,
+            answer_text,
+            small_batch,
+        ) in rows
     ]
     filename = f"survey-answers-{year}.{fmt}"
     if fmt == "csv":
         return csv_response(header, table, filename)
-    return xlsx_response(header, table, filename, sheet_title=_("Answers"))
+    return xlsx_response(
+        header,
+        table,
+        filename,
+        sheet_title=_("Answers"),
+        title=_("Survey report %(year)d", year=year),
+    )
 
 
 def _course_for_report(course_id: int):

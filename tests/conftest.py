@@ -123,10 +123,12 @@ class RecordingHandler:
 
     def __init__(self) -> None:
         self.messages: list = []
+        self.raw: list[bytes] = []
 
     async def handle_DATA(self, server, session, envelope):
         from email import message_from_bytes, policy
 
+        self.raw.append(envelope.content)
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted for delivery"
 
@@ -142,6 +144,11 @@ class LoopbackSmtp:
     @property
     def messages(self) -> list:
         return self.handler.messages
+
+    @property
+    def raw(self) -> list[bytes]:
+        """The messages as they crossed the wire, byte for byte."""
+        return self.handler.raw
 
     def start(self) -> None:
         from aiosmtpd.controller import Controller

@@ -9,7 +9,7 @@ from flask import render_template
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from app.core import audit, outbox
+from app.core import audit, mail, outbox
 from app.core.accounts.models import Role, User
 from app.core.errors import DomainError
 from app.core.extensions import db
@@ -138,16 +138,14 @@ def _move(case: MentoringCase, target: CaseState, *, by: User, **details) -> Non
     outbox.queue(
         case.contact_email,
         _("Your CP mentoring case: %(state)s", state=target.label),
-        _(
-            "Dear %(name)s,\n\nYour CP mentoring case is now: %(state)s.\n%(mentor)s"
-            "Details: %(url)s\n\nResponsible: %(staff)s",
-            name=case.contact_name,
-            state=target.label,
-            mentor=_("Your mentor: %(name)s\n", name=case.mentor.name) if case.mentor else "",
-            url=external_url("visits.mentoring_detail", case_id=case.id),
-            staff=by.name,
-        ),
+        "mentoring_status",
+        context={
+            "state": target.label,
+            "mentor": case.mentor.name if case.mentor else None,
+            "url": external_url("visits.mentoring_detail", case_id=case.id),
+        },
         to_name=case.contact_name,
+        responsible=mail.staff_contact(by),
     )
 
 

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.core import audit, outbox
+from app.core import audit, mail, outbox
 from app.core.accounts import services as accounts
 from app.core.accounts.models import Company, Role, User
 from app.core.errors import DomainError
@@ -264,14 +264,12 @@ def sign_up(
         outbox.queue(
             email,
             _("Please confirm your sign-up: %(title)s", title=request.title),
-            _(
-                'Dear %(name)s,\n\nYou signed up for the on-site training "%(title)s" that '
-                "%(company)s is arranging. Please confirm your e-mail address:\n%(url)s",
-                name=signup.name,
-                title=request.title,
-                company=request.company.name,
-                url=external_url("visits.confirm_signup", token=signup.confirm_token),
-            ),
+            "onsite_signup_confirm",
+            context={
+                "title": request.title,
+                "company": request.company.name,
+                "url": external_url("visits.confirm_signup", token=signup.confirm_token),
+            },
             to_name=signup.name,
         )
     return signup
@@ -456,21 +454,20 @@ def _move(
 
 
 def _mail_company(request: OnsiteRequest, subject: str, *, by: User | None) -> None:
-    staff = by if by is not None and by.role == Role.STAFF else None
-    body = _(
-        "Dear %(name)s,\n\n%(subject)s\n\nRequest: %(title)s\nStatus: %(state)s\n%(reason)s"
-        "Details: %(url)s\n\nResponsible: %(staff)s",
-        name=request.contact_name,
-        subject=subject,
-        title=request.title,
-        state=request.state.label,
-        reason=_("Reason: %(reason)s\n", reason=request.decline_reason)
-        if request.state == RequestState.DECLINED
-        else "",
-        url=external_url("visits.onsite_detail", request_id=request.id),
-        staff=staff.name if staff else current_app.config["INSTITUTE_NAME"],
+    """Tell the company's contact; the staff member who acted answers for the mail."""
+    outbox.queue(
+        request.contact_email,
+        subject,
+        "onsite_request_status",
+        context={
+            "title": request.title,
+            "state": request.state.label,
+            "reason": request.decline_reason if request.state == RequestState.DECLINED else None,
+            "url": external_url("visits.onsite_detail", request_id=request.id),
+        },
+        to_name=request.contact_name,
+        responsible=mail.staff_contact(by),
     )
-    outbox.queue(request.contact_email, subject, body, to_name=request.contact_name)
 
 
 def lapse_due(
@@ -519,13 +516,8 @@ def _lapse(request: OnsiteRequest) -> bool:
         outbox.queue(
             signup.email,
             _('The on-site training "%(title)s" will not take place', title=request.title),
-            _(
-                "Dear %(name)s,\n\nNot enough people signed up before the deadline, so the "
-                'on-site training "%(title)s" will not take place. '
-                "Thank you for your interest.",
-                name=signup.name,
-                title=request.title,
-            ),
+            "onsite_lapsed",
+            context={"title": request.title, "company": request.company.name},
             to_name=signup.name,
             dedupe_key=f"onsite:lapsed:{request.id}:{signup.id}",
         )

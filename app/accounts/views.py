@@ -209,7 +209,7 @@ me_bp = Blueprint("me", __name__, url_prefix="/me")
 @signed_in
 def home():
     from certificates import services as certificates
-    from courses import announcements, enrolment
+    from courses import announcements, enrolment, feeds
     from courses.forms import CheckInForm
     from surveys import services as surveys
 
@@ -223,6 +223,7 @@ def home():
     )
     rows = enrolment.enrolments_of(user) if user.role == Role.LEARNER else []
     mine = certificates.certificates_of(user) if user.role == Role.LEARNER else []
+    feed = feeds.feed_token_of(user) if feeds.may_have_feed(user) else None
     now = utcnow()
     return render_template(
         "accounts/me.html",
@@ -237,6 +238,7 @@ def home():
         now=now,
         confirm_form=ConfirmForm(),
         checkin_form=CheckInForm(),
+        calendar_feed_links=feeds.feed_links(feed) if feed else None,
     )
 
 

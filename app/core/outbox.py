@@ -15,13 +15,16 @@ import logging
 import re
 import secrets
 import smtplib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import policy
 from email.errors import MessageError
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr
+from email.utils import format_datetime
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -29,6 +32,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import ForeignKey, LargeBinary, String, Text, delete, func, select, true, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core import mail
 from app.core.erasure import ERASED_ADDRESS, Person, scrub_columns
 from app.core.extensions import db, enum_type, insert_ignoring_conflicts
 from app.core.timeutil import UTCDateTime, utcnow
@@ -102,25 +106,41 @@ class Attachment:
 def queue(
     to: str,
     subject: str,
-    body: str,
+    kind: str,
     *,
+    context: Mapping[str, Any] | None = None,
     to_name: str | None = None,
     dedupe_key: str | None = None,
     attachments: Iterable[Attachment] = (),
     unsubscribe_url: str | None = None,
+    responsible: mail.Contact | None = None,
+    auto_generated: bool = True,
 ) -> bool:
-    """Queue a mail in the current transaction. False when `dedupe_key` was queued before.
+    """Queue a mail of `kind` (templates/mail/<kind>.html) in the current transaction.
+
+    Both parts are rendered now, in the transaction of the change they report, so the
+    log shows exactly what went out. False when `dedupe_key` was queued before.
 
     Header values (the address, the name, the subject) lose any control character here:
     forms refuse them at the edge, and this keeps one bad row from ever reaching SMTP.
     """
     to, to_name, subject = header_value(to), header_value(to_name), header_value(subject)
+    rendered = mail.render(
+        kind,
+        subject=subject,
+        context={"to_name": to_name, **(context or {})},
+        responsible=responsible,
+        unsubscribe_url=unsubscribe_url,
+    )
     values = {
         "dedupe_key": dedupe_key,
         "to_address": to,
         "to_name": to_name,
         "subject": subject,
-        "body": body,
+        "kind": kind,
+        "body": rendered.text,
+        "html_body": rendered.html,
+        "auto_generated": auto_generated,
         "unsubscribe_url": unsubscribe_url,
         "status": MailStatus.PENDING,
         "attempts": 0,
@@ -144,6 +164,17 @@ def queue(
             )
         )
     return True
+
+
+def resend(message: OutboxMessage) -> None:
+    """Put a failed message back in the queue, due now, with a fresh count of attempts."""
+    if message.status != MailStatus.FAILED:
+        raise ValueError("only a failed message is sent again")
+    message.status = MailStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.claimed_by = None
+    db.session.flush()
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -310,25 +341,100 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** (attempts - 1)), timedelta(hours=6))
 
 
+#: The email package's default policy, folding at 76 so that no RFC 2047 encoded word
+#: passes 75 characters (at 78 the folder makes 76-character words of Korean text).
+MAIL_POLICY = policy.default.clone(max_line_length=76)
+
+
 def build_email(message: OutboxMessage) -> EmailMessage:
+    """The message as MIME, by the email package's default policy (RFC 5322 headers,
+    RFC 2047 encoded words, folding): multipart/alternative with the text and the HTML
+    part, inside multipart/mixed when there are attachments."""
     config = current_app.config
-    email = EmailMessage()
-    email["From"] = formataddr((config["INSTITUTE_NAME"], config["MAIL_DEFAULT_SENDER"]))
-    email["To"] = formataddr((message.to_name or "", message.to_address))
+    sender = config["MAIL_DEFAULT_SENDER"]
+    email = EmailMessage(policy=MAIL_POLICY)
+    email["From"] = Address(config["INSTITUTE_NAME"], addr_spec=sender)
+    email["To"] = Address(message.to_name or "", addr_spec=message.to_address)
     email["Subject"] = message.subject
-    domain = config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or "coursedesk"
+    email["Date"] = format_datetime(message.created_at)
+    domain = config["MAIL_MESSAGE_ID_DOMAIN"] or sender.rpartition("@")[2] or "coursedesk"
     # Stable per outbox row, so a receiving server can drop a retried duplicate.
     email["Message-ID"] = f"<outbox-{message.id}-{message.created_at:%Y%m%d%H%M%S}@{domain}>"
+    if message.auto_generated:
+        email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
+        email["X-Auto-Response-Suppress"] = "All"
     if message.unsubscribe_url:
         email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(message.body)
+    if message.html_body:
+        email.add_alternative(message.html_body, subtype="html")
     for attachment in message.attachments:
-        maintype, _, subtype = attachment.content_type.partition("/")
-        email.add_attachment(
-            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
-        )
+        _attach(email, attachment)
     return email
+
+
+def _attach(email: EmailMessage, attachment: OutboxAttachment) -> None:
+    """Attach with the parameters of the stored content type (charset, method=...)."""
+    content_type = policy.default.header_factory("Content-Type", attachment.content_type)
+    params = dict(content_type.params)
+    if content_type.maintype == "text":
+        charset = params.pop("charset", "utf-8")
+        email.add_attachment(
+            attachment.data.decode(charset),
+            subtype=content_type.subtype,
+            charset="utf-8",
+            filename=attachment.filename,
+            params=params,
+        )
+    else:
+        email.add_attachment(
+            attachment.data,
+            maintype=content_type.maintype,
+            subtype=content_type.subtype,
+            filename=attachment.filename,
+            params=params,
+        )
+
+
+def wire_bytes(email: EmailMessage) -> tuple[bytes, bool]:
+    """The message as sent over SMTP (CRLF), DKIM-signed when a key is configured, and
+    whether it needs SMTPUTF8 (an address outside ASCII)."""
+    addresses = [*email["From"].addresses, *email["To"].addresses]
+    needs_utf8 = not all(address.addr_spec.isascii() for address in addresses)
+    wire = MAIL_POLICY.clone(linesep="\r\n", utf8=needs_utf8)
+    data = email.as_bytes(policy=wire)
+    return _dkim_signed(data), needs_utf8
+
+
+def _dkim_signed(data: bytes) -> bytes:
+    config = current_app.config
+    key_path = config["DKIM_PRIVATE_KEY_PATH"]
+    if not key_path:
+        return data
+    import dkim
+
+    with open(key_path, "rb") as key_file:
+        private_key = key_file.read()
+    domain = config["DKIM_DOMAIN"] or config["MAIL_DEFAULT_SENDER"].rpartition("@")[2]
+    signature = dkim.sign(
+        data,
+        config["DKIM_SELECTOR"].encode(),
+        domain.encode(),
+        private_key,
+        include_headers=[
+            b"From",
+            b"To",
+            b"Subject",
+            b"Date",
+            b"Message-ID",
+            b"MIME-Version",
+            b"Content-Type",
+            b"List-Unsubscribe",
+            b"List-Unsubscribe-Post",
+        ],
+    )
+    return signature + data
 
 
 class _LogTransport:
@@ -336,7 +442,10 @@ class _LogTransport:
 
     def send(self, email: EmailMessage) -> None:
         log.info(
-            "Mail to %s: %s\n%s", email["To"], email["Subject"], email.get_body().get_content()
+            "Mail to %s: %s\n%s",
+            email["To"],
+            email["Subject"],
+            email.get_body(("plain",)).get_content(),
         )
 
     def close(self) -> None:
@@ -362,8 +471,17 @@ class _SmtpTransport:
     def send(self, email: EmailMessage) -> None:
         if self.connection is None:
             self.open()
+        data, needs_utf8 = wire_bytes(email)
+        options = ["SMTPUTF8", "BODY=8BITMIME"] if needs_utf8 else []
         try:
-            self.connection.send_message(email)
+            if needs_utf8 and not self.connection.has_extn("smtputf8"):
+                raise smtplib.SMTPNotSupportedError("the server does not offer SMTPUTF8")
+            self.connection.sendmail(
+                email["From"].addresses[0].addr_spec,
+                [email["To"].addresses[0].addr_spec],
+                data,
+                mail_options=options,
+            )
         except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError) as error:
             self.connection = None
             raise SmtpUnavailable(f"the SMTP server went away: {error}") from error
@@ -466,8 +584,14 @@ def erase_recipient(person: Person) -> int:
         db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(mine))
-            .values(to_address=ERASED_ADDRESS, to_name=None, body="", unsubscribe_url=None),
+            .values(
+                to_address=ERASED_ADDRESS,
+                to_name=None,
+                body="",
+                html_body=None,
+                unsubscribe_url=None,
+            ),
             execution_options={"synchronize_session": False},
         )
-    scrub_columns(OutboxMessage, ["to_name", "subject", "body", "last_error"], person)
+    scrub_columns(OutboxMessage, ["to_name", "subject", "body", "html_body", "last_error"], person)
     return len(mine)

@@ -7,6 +7,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.core import caching
 from app.core.access import public, staff_only
 from app.core.extensions import csrf, db
 from app.core.formatting import document_text
@@ -50,7 +51,8 @@ def announcement_feed():
     feed.link(href=external_url("courses.announcement_feed"), rel="self")
     feed.language("ko")
     items = announcements.published_announcements(limit=50)
-    feed.updated(items[0].published_at if items else utcnow())
+    changed = caching.latest(max(item.updated_at, item.published_at) for item in items)
+    feed.updated(changed or utcnow())
     for item in reversed(items):  # feedgen prepends: oldest first gives newest on top
         entry = feed.add_entry()
         link = external_url("courses.announcement", announcement_id=item.id)
@@ -60,7 +62,10 @@ def announcement_feed():
         entry.published(item.published_at)
         entry.updated(item.updated_at if item.updated_at > item.published_at else item.published_at)
         entry.content(document_text(item.body), type="text")
-    return Response(feed.atom_str(pretty=True), mimetype="application/atom+xml")
+    response = Response(feed.atom_str(pretty=True), mimetype="application/atom+xml")
+    return caching.conditional(
+        response, last_modified=changed, private=current_user.is_authenticated
+    )
 
 
 @bp.route("/courses/<int:course_id>/announcement", methods=["GET", "POST"])
@@ -146,7 +151,8 @@ def confirm_subscription(token: str):
             ),
         )
     subscriber = announcements.find_subscriber(token)
-    if subscriber is None:
+    if subscriber is None or subscriber.unsubscribed_at is not None:
+        # What the button would answer (see `announcements.confirm`), said before it is pressed.
         return render_template(
             "announcements/message.html", message=_("This confirmation link is not valid.")
         ), 404

@@ -1,18 +1,30 @@
-"""The annual calendar: the page, the printed leaflet, the iCalendar feed, publishing."""
+"""The annual calendar: the page, the printed leaflet, the iCalendar feeds, publishing;
+and a learner's personal feed link, created and revoked from /me/.
+
+Every feed and the leaflet are conditional (ETag, Last-Modified, 304): calendar apps
+poll them. A response to a signed-in person is `private` (staff see unpublished years
+and drafts); the personal feed always is.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
-from app.core.access import public, staff_only
-from app.core.downloads import file_response, pdf_response
+from app.core import caching
+from app.core.access import public, roles, staff_only
+from app.core.accounts.models import Role
+from app.core.downloads import pdf_response
+from app.core.forms import ConfirmForm
+from app.core.links import external_url
 from app.core.timeutil import local_today
-from courses import exports, services
+from courses import exports, feeds, services
 from courses.forms import CourseFilterForm
-from courses.models import Course, CourseStatus
+from courses.models import CalendarYear, Course, CourseStatus
 from courses.views.blueprint import bp
 from courses.views.common import ALL_STATUSES, acting_user, is_staff
 
@@ -58,28 +70,91 @@ def calendar(year: int):
         months=services.group_by_month(courses),
         course_count=len(courses),
         years=services.published_years(),
+        webcal_url=feeds.webcal(external_url("courses.calendar_ics", year=year)),
+        upcoming_webcal_url=feeds.webcal(external_url("courses.upcoming_feed")),
     )
+
+
+def _changed(calendar: CalendarYear | None, courses: list[Course]) -> datetime | None:
+    """What the year's feed and leaflet were last changed by: a course, or publishing."""
+    published = calendar.published_at if calendar is not None else None
+    return caching.latest([published, exports.last_modified(courses)])
 
 
 @bp.route("/calendar/<int:year>.pdf")
 @public
 def calendar_pdf(year: int):
     calendar = _calendar_or_404(year)
-    pdf = exports.leaflet_pdf(year, calendar, _calendar_courses(year))
-    return pdf_response(pdf, f"calendar-{year}.pdf")
+    courses = _calendar_courses(year)
+    response = pdf_response(exports.leaflet_pdf(year, calendar, courses), f"calendar-{year}.pdf")
+    return caching.conditional(
+        response,
+        last_modified=_changed(calendar, courses),
+        private=current_user.is_authenticated,
+    )
 
 
 @bp.route("/calendar/<int:year>.ics")
 @public
 def calendar_ics(year: int):
-    _calendar_or_404(year)
+    calendar = _calendar_or_404(year)
     courses = [c for c in _calendar_courses(year) if c.status != CourseStatus.DRAFT]
-    return file_response(
+    return feeds.ics_response(
         exports.calendar_ics(year, courses),
         f"calendar-{year}.ics",
-        "text/calendar; charset=utf-8",
-        inline=True,
+        last_modified=_changed(calendar, courses),
+        private=current_user.is_authenticated,
     )
+
+
+# `/calendar/upcoming.ics` cannot be taken for a year: `<int:year>` matches digits only.
+@bp.route("/calendar/upcoming.ics")
+@public
+def upcoming_feed():
+    courses = feeds.upcoming_courses()
+    return feeds.ics_response(
+        exports.upcoming_ics(courses),
+        "upcoming-courses.ics",
+        last_modified=exports.last_modified(courses),
+        private=current_user.is_authenticated,
+    )
+
+
+@bp.route("/calendar/personal/<token>.ics")
+@public  # the secret token is the proof: calendar apps fetch without signing in
+def personal_feed(token: str):
+    user = feeds.feed_owner(token)
+    if user is None:
+        abort(404)
+    courses, changed = feeds.personal_courses(user)
+    response = feeds.ics_response(
+        exports.personal_ics(user, courses),
+        "my-courses.ics",
+        last_modified=changed,
+        private=True,
+    )
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@bp.route("/calendar/personal", methods=["POST"])
+@roles(Role.LEARNER)
+def create_personal_feed():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    feeds.create_feed_token(acting_user())
+    flash(_("Your calendar link is ready. Add it to your calendar app."), "success")
+    return redirect(url_for("me.home") + "#calendar-feed")
+
+
+@bp.route("/calendar/personal/revoke", methods=["POST"])
+@roles(Role.LEARNER)
+def revoke_personal_feed():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if feeds.revoke_feed_token(acting_user()):
+        flash(_("Your calendar link has been revoked; it no longer works."), "info")
+    return redirect(url_for("me.home") + "#calendar-feed")
 
 
 @bp.route("/calendar/<int:year>/publish", methods=["POST"])

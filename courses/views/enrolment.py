@@ -90,6 +90,10 @@ def decline_seat(token: str):
             "courses/decline.html", error=_("This link is no longer valid."), form=None
         ), 410
     course = db.session.get(Course, enrollment.course_id)
+    if course.has_started(utcnow()):  # what the button would answer (`enrolment.decline`)
+        return render_template(
+            "courses/decline.html", error=_("This course has already started."), form=None
+        ), 410
     return render_template("courses/decline.html", course=course, form=form, error=None)
 
 

@@ -74,7 +74,10 @@ def edit(course_id: int):
     if form.validate_on_submit():
         try:
             services.update_course(
-                course, services.CourseDetails(**form.details_data()), by=acting_user()
+                course,
+                services.CourseDetails(**form.details_data()),
+                by=acting_user(),
+                change_reason=form.change_reason.data or "",
             )
         except services.CourseError as error:
             show_domain_error(form, error)

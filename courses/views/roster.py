@@ -25,7 +25,7 @@ from courses.models import AttendanceStatus, Course, CourseSession
 from courses.views.blueprint import bp
 from courses.views.common import acting_user, course_or_404, enrollment_or_404
 
-ROSTER_COLUMN_WIDTHS = (6, 14, 30, 20, 16, 12, 12)
+ROSTER_COLUMN_WIDTHS = (6, 14, 30, 20, 16, 12, 12, 17)
 
 
 def _roster_or_403(course_id: int) -> Course:
@@ -69,6 +69,7 @@ def roster_export(course_id: int, fmt: str):
         _("Department"),
         _("Status"),
         _("Completion"),
+        _("Joined"),
     ]
     rows = [
         [
@@ -79,6 +80,7 @@ def roster_export(course_id: int, fmt: str):
             e.learner.department or "",
             e.status.label,
             "" if e.completed is None else (_("Completed") if e.completed else _("Not completed")),
+            e.created_at,  # UTC; the download shows it in local time, as a date cell
         ]
         for number, e in enumerate(
             attendance.roster(course.id) + enrolment.waiting_list(course.id), start=1
@@ -87,8 +89,16 @@ def roster_export(course_id: int, fmt: str):
     filename = f"roster-{course.id}.{fmt}"
     if fmt == "csv":
         return csv_response(header, rows, filename)
+    # Six runs may share a title: the document's title names this one by its start day.
+    # Neither goes above the header, where a reader would take it for the header.
     return xlsx_response(
-        header, rows, filename, sheet_title=course.title, widths=ROSTER_COLUMN_WIDTHS
+        header,
+        rows,
+        filename,
+        sheet_title=course.title,
+        title=f"{course.title} ({course.local_start:%Y-%m-%d})",
+        subject=_("Roster"),
+        widths=ROSTER_COLUMN_WIDTHS,
     )
 
 

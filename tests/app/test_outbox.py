@@ -14,7 +14,11 @@ from app.core.outbox import MailStatus, OutboxMessage
 def queue_mails(count: int) -> None:
     for n in range(count):
         outbox.queue(
-            f"learner{n}@example.com", f"안내 {n}", f"본문 {n}\n수출통제 교육", to_name=f"교육생{n}"
+            f"learner{n}@example.com",
+            f"안내 {n}",
+            "message",
+            context={"text": f"본문 {n}\n수출통제 교육"},
+            to_name=f"교육생{n}",
         )
     db.session.commit()
 
@@ -28,7 +32,8 @@ def test_mail_is_delivered_over_smtp_in_korean(app, smtp_server) -> None:
     outbox.queue(
         "kim@example.com",
         "[교육 안내] 전략물자 판정 실무",
-        "김수출님, 안녕하십니까.",
+        "message",
+        context={"text": "김수출님, 안녕하십니까."},
         to_name="김수출",
         attachments=[
             outbox.Attachment(
@@ -51,8 +56,14 @@ def test_mail_is_delivered_over_smtp_in_korean(app, smtp_server) -> None:
 
 
 def test_the_same_dedupe_key_is_queued_once(app) -> None:
-    assert outbox.queue("a@example.com", "s", "b", dedupe_key="reminder:1") is True
-    assert outbox.queue("a@example.com", "s", "b", dedupe_key="reminder:1") is False
+    assert (
+        outbox.queue("a@example.com", "s", "message", context={"text": "b"}, dedupe_key="r:1")
+        is True
+    )
+    assert (
+        outbox.queue("a@example.com", "s", "message", context={"text": "b"}, dedupe_key="r:1")
+        is False
+    )
     db.session.commit()
     assert sum(statuses().values()) == 1
 

@@ -128,7 +128,9 @@ def test_the_missing_glyph_check_can_fail(app, caplog) -> None:
     assert any("glyph" in r.getMessage().lower() for r in caplog.records)
 
 
-def test_the_ics_feed_has_one_event_per_published_course(client, year_2027) -> None:
+def test_the_ics_feed_has_one_event_per_session_of_each_published_course(client, year_2027) -> None:
+    """Each course here is one day, so one event each; several days are several events
+    (tests/courses/test_calendar_feeds.py)."""
     make_course(title="취소된 과정", status=CourseStatus.CANCELLED)
     make_course(title="공개 전 과정", status=CourseStatus.DRAFT)
     response = client.get("/calendar/2027.ics")
@@ -141,6 +143,7 @@ def test_the_ics_feed_has_one_event_per_published_course(client, year_2027) -> N
     assert len([s for s in events.values() if s == "CONFIRMED"]) == len(TITLES)
     first = next(e for e in feed.walk("VEVENT") if str(e["summary"]) == TITLES[0])
     assert first.decoded("dtstart") == datetime.fromisoformat("2027-02-10T01:00:00+00:00")
+    assert str(first["uid"]) == f"course-{year_2027[0].id}-1@localhost"
 
 
 def test_the_api_lists_a_published_year(client, year_2027) -> None:

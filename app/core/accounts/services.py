@@ -328,26 +328,13 @@ def queue_password_mail(user: User, *, invitation: bool) -> None:
 
     purpose = TokenPurpose.INVITATION if invitation else TokenPurpose.RESET_PASSWORD
     url = external_url("accounts.set_password", token=issue_token(user, purpose))
-    institute = current_app.config["INSTITUTE_NAME"]
     if invitation:
-        subject = _("Your account at %(institute)s", institute=institute)
-        body = _(
-            "Dear %(name)s,\n\nAn account has been created for you at %(institute)s so that "
-            "you can take part in training. Choose your password here (valid for 7 days):\n"
-            "%(url)s",
-            name=user.name,
-            institute=institute,
-            url=url,
-        )
+        kind = "account_invitation"
+        subject = _("Your account at %(institute)s", institute=current_app.config["INSTITUTE_NAME"])
     else:
+        kind = "password_reset"
         subject = _("Reset your password")
-        body = _(
-            "Dear %(name)s,\n\nTo choose a new password, open this link (valid for one "
-            "hour, once):\n%(url)s\n\nIf you did not ask for this, ignore this mail.",
-            name=user.name,
-            url=url,
-        )
-    outbox.queue(user.email, subject, body, to_name=user.name)
+    outbox.queue(user.email, subject, kind, context={"url": url}, to_name=user.name)
 
 
 def queue_confirmation_mail(user: User, next_url: str | None = None) -> None:
@@ -361,14 +348,8 @@ def queue_confirmation_mail(user: User, next_url: str | None = None) -> None:
     outbox.queue(
         user.email,
         _("Confirm your e-mail address"),
-        _(
-            "Dear %(name)s,\n\nPlease confirm your e-mail address for %(institute)s by "
-            "opening this link (valid for 7 days):\n%(url)s\n\nIf you did not create an "
-            "account, ignore this mail: nothing happens without the link.",
-            name=user.name,
-            institute=current_app.config["INSTITUTE_NAME"],
-            url=url,
-        ),
+        "email_confirm",
+        context={"url": url},
         to_name=user.name,
     )
 
@@ -381,15 +362,8 @@ def _queue_existing_account_notice(user: User) -> None:
     outbox.queue(
         user.email,
         _("Someone tried to register with your address"),
-        _(
-            "Dear %(name)s,\n\nSomeone tried to create an account at %(institute)s with "
-            "this e-mail address, which already has one. If it was you, sign in here, or "
-            "reset your password if you forgot it:\n%(url)s\n\nIf it was not you, you can "
-            "ignore this mail.",
-            name=user.name,
-            institute=current_app.config["INSTITUTE_NAME"],
-            url=external_url("accounts.login"),
-        ),
+        "account_exists",
+        context={"url": external_url("accounts.login")},
         to_name=user.name,
     )
 
