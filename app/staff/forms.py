@@ -12,7 +12,7 @@ from app.core.forms import Form, strip_filter
 from app.core.outbox import MailStatus
 
 MAIL_STATUS_LABELS = {
-    MailStatus.PENDING: _l("Queued"),
+    MailStatus.PENDING: _l("Waiting to be sent"),
     MailStatus.SENDING: _l("Being sent"),
     MailStatus.SENT: _l("Sent"),
     MailStatus.FAILED: _l("Failed"),

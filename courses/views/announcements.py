@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from feedgen.feed import FeedGenerator
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,7 +15,6 @@ from app.core.extensions import csrf, db
 from app.core.formatting import document_text
 from app.core.forms import ConfirmForm
 from app.core.links import external_url
-from app.core.timeutil import utcnow
 from courses import announcements, services
 from courses.forms import AnnouncementForm, SubscribeForm
 from courses.models import Announcement, CourseStatus
@@ -39,6 +40,9 @@ def announcement(announcement_id: int):
     return render_template("announcements/detail.html", item=item, course=course)
 
 
+EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 @bp.route("/announcements.atom")
 @public
 def announcement_feed():
@@ -52,7 +56,8 @@ def announcement_feed():
     feed.language("ko")
     items = announcements.published_announcements(limit=50)
     changed = caching.latest(max(item.updated_at, item.published_at) for item in items)
-    feed.updated(changed or utcnow())
+    # An empty feed keeps one date, so that its ETag stays the same until something changes.
+    feed.updated(changed or EMPTY_FEED_UPDATED)
     for item in reversed(items):  # feedgen prepends: oldest first gives newest on top
         entry = feed.add_entry()
         link = external_url("courses.announcement", announcement_id=item.id)
