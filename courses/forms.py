@@ -46,6 +46,7 @@ from courses.models import (
     SizeFocus,
 )
 from courses.schedule import schedule_problem
+from courses.services import API_MAX_LIMIT, decode_cursor
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 MAX_FILE_NAME = 200
@@ -190,6 +191,12 @@ class ApiCoursesQuery(Form):
             NumberRange(min=2000, max=2100),
         ]
     )
+    limit = IntegerField(validators=[Optional(), NumberRange(min=1, max=API_MAX_LIMIT)])
+    cursor = StringField(validators=[Optional(), Length(max=200)])
+
+    def validate_cursor(self, field: StringField) -> None:
+        if field.data and decode_cursor(field.data) is None:
+            raise ValidationError("not a cursor this API gave out")
 
 
 def _any(labels: dict) -> list[SelectChoice]:

@@ -18,13 +18,40 @@ from courses.views.blueprint import bp
 def api_courses():
     query = ApiCoursesQuery(formdata=request.args)
     if not query.validate():
-        return jsonify({"error": _("Give a year between 2000 and 2100, e.g. ?year=2027.")}), 400
+        return jsonify(
+            {
+                "error": _(
+                    "Give a year between 2000 and 2100, e.g. ?year=2027; limit is 1 to "
+                    "%(most)d; cursor is the one a previous answer gave in `next`.",
+                    most=services.API_MAX_LIMIT,
+                )
+            }
+        ), 400
     year = query.year.data
     if not services.calendar_is_public(year):
-        return jsonify({"year": year, "published": False, "courses": []})
-    courses = services.find_courses(services.CourseFilter(year=year))
+        return jsonify({"year": year, "published": False, "courses": [], "next": None})
+    limit = query.limit.data or services.API_DEFAULT_LIMIT
+    after = services.decode_cursor(query.cursor.data) if query.cursor.data else None
+    courses, following = services.courses_after(
+        services.CourseFilter(year=year), after=after, limit=limit
+    )
+    next_url = (
+        external_url(
+            "courses.api_courses",
+            year=year,
+            limit=limit,
+            cursor=services.encode_cursor(following),
+        )
+        if following
+        else None
+    )
     return jsonify(
-        {"year": year, "published": True, "courses": [_course_json(course) for course in courses]}
+        {
+            "year": year,
+            "published": True,
+            "courses": [_course_json(course) for course in courses],
+            "next": next_url,
+        }
     )
 
 

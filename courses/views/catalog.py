@@ -20,8 +20,11 @@ from courses.views.common import acting_user, course_or_404
 @public
 def catalog():
     form = CourseFilterForm(formdata=request.args)
-    courses = services.find_courses(services.CourseFilter(**form.filter_data()))
-    return render_template("courses/catalog.html", form=form, courses=courses)
+    number = request.args.get("page", 1, type=int)
+    page = services.catalog_page(
+        services.CourseFilter(**form.filter_data()), number=min(max(number, 1), 100_000)
+    )
+    return render_template("courses/catalog.html", form=form, page=page, courses=page.courses)
 
 
 @bp.route("/courses/<int:course_id>")

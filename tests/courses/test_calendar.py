@@ -159,6 +159,7 @@ def test_the_api_hides_an_unpublished_year_and_rejects_a_bad_one(client) -> None
         "year": 2027,
         "published": False,
         "courses": [],
+        "next": None,
     }
     for bad in ("abcd", "", "99999", "-1"):
         response = client.get(f"/api/v1/courses?year={bad}")
