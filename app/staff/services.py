@@ -73,6 +73,19 @@ def summarise_announcements(rows: list[AnnouncementStandardRow]) -> Announcement
     )
 
 
+#: The most exception rows the dashboard lists; the summary counts them all.
+EXCEPTIONS_SHOWN = 50
+
+
+def announcement_exceptions(rows: list[AnnouncementStandardRow]) -> list[AnnouncementStandardRow]:
+    """The courses that missed the announcement standard or are about to: late, overdue,
+    missed; the most urgent first (overdue, then missed, then late)."""
+    order = {"overdue": 0, "missed": 1, "late": 2}
+    exceptions = [row for row in rows if row.state in order]
+    exceptions.sort(key=lambda row: (order[row.state], row.course.starts_at))
+    return exceptions[:EXCEPTIONS_SHOWN]
+
+
 # --- Mail log ----------------------------------------------------------------------------
 
 MAIL_LOG_PAGE_SIZE = 50

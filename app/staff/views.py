@@ -34,7 +34,8 @@ def dashboard():
         "staff/dashboard.html",
         calendar_standards=services.calendar_standards(),
         overviews=[services.year_overview(this_year), services.year_overview(this_year + 1)],
-        announcement_rows=announcement_rows,
+        # The exceptions that need action, never one row per course of the year.
+        announcement_exceptions=services.announcement_exceptions(announcement_rows),
         announcement_summary=services.summarise_announcements(announcement_rows),
         unannounced_soon=announcements.starting_soon_unannounced(),
         survey_kpis=surveys.kpis(this_year),
