@@ -28,11 +28,11 @@ from icalendar import Calendar, Event, vCalAddress, vDuration
 from sqlalchemy import select
 
 from app.core.accounts.models import User
+from app.core.document_cache import cached_pdf
 from app.core.extensions import db
 from app.core.formatting import document_text
 from app.core.links import external_url
 from app.core.outbox import Attachment
-from app.core.pdf import render_pdf
 from app.core.timeutil import utcnow
 from courses import schedule
 from courses.models import CalendarYear, Course, CourseSession, CourseStatus
@@ -46,14 +46,14 @@ _CHUNK = 500
 
 
 def leaflet_pdf(year: int, calendar: CalendarYear | None, courses: list[Course]) -> bytes:
-    """The printable leaflet; staff may print a draft year, which has no CalendarYear yet."""
-    return render_pdf(
+    """The printable leaflet, laid out once per change of what it shows (`cached_pdf`);
+    staff may print a draft year, which has no CalendarYear yet."""
+    return cached_pdf(
         "calendar/leaflet.html",
         year=year,
         calendar=calendar,
         months=group_by_month(courses),
         course_count=len(courses),
-        generated_at=utcnow(),
     )
 
 

@@ -79,8 +79,9 @@ def app_config(database_url: str) -> dict:
 
 
 @pytest.fixture
-def app(app_config: dict, database_url: str) -> Iterator[Flask]:
+def app(app_config: dict, database_url: str, tmp_path: Path) -> Iterator[Flask]:
     app = create_app(app_config)
+    app.config.setdefault("DOCUMENT_CACHE_DIR", str(tmp_path / "documents"))
     app.test_client_class = IsolatedClient
     with app.app_context():
         if database_url.startswith("sqlite"):

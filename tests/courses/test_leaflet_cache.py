@@ -1,0 +1,65 @@
+"""The leaflet is laid out once per change of what it shows, and served from the store
+(with ETag and 304) otherwise."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from app.core import document_cache
+from app.core.extensions import db
+from courses.models import Course
+from tests.factories import make_course, publish_year
+
+
+def _layouts(monkeypatch) -> list[int]:
+    """Count WeasyPrint layouts (the real renderer still runs)."""
+    calls: list[int] = []
+    real = document_cache.render_pdf_from_html
+
+    def counting(html: str, **kwargs) -> bytes:
+        calls.append(len(html))
+        return real(html, **kwargs)
+
+    monkeypatch.setattr(document_cache, "render_pdf_from_html", counting)
+    return calls
+
+
+def _text(pdf: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_the_leaflet_is_laid_out_once_until_a_course_changes(app, client, monkeypatch) -> None:
+    course = make_course(starts=datetime(2027, 3, 10, 10, 0), title="전략물자 판정 실무 기초")
+    publish_year(2027)
+    layouts = _layouts(monkeypatch)
+
+    first = client.get("/calendar/2027.pdf")
+    second = client.get("/calendar/2027.pdf")
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data and len(layouts) == 1
+    assert "전략물자 판정 실무 기초" in _text(first.data)
+    assert len(list(Path(app.config["DOCUMENT_CACHE_DIR"]).glob("*.pdf"))) == 1
+
+    again = client.get("/calendar/2027.pdf", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and len(layouts) == 1
+
+    db.session.get(Course, course.id).title = "이중용도품목 판정 심화"
+    db.session.commit()
+    changed = client.get("/calendar/2027.pdf")
+    assert len(layouts) == 2 and changed.headers["ETag"] != first.headers["ETag"]
+    assert "이중용도품목 판정 심화" in _text(changed.data)
+
+
+def test_the_store_keeps_only_the_newest_files(app, client, monkeypatch) -> None:
+    app.config["DOCUMENT_CACHE_FILES"] = 2
+    course = make_course(starts=datetime(2027, 3, 10, 10, 0))
+    publish_year(2027)
+    for number in range(4):
+        db.session.get(Course, course.id).title = f"과정 {number}"
+        db.session.commit()
+        assert client.get("/calendar/2027.pdf").status_code == 200
+    assert len(list(Path(app.config["DOCUMENT_CACHE_DIR"]).glob("*.pdf"))) == 2
