@@ -114,6 +114,8 @@ def from_environment() -> dict[str, Any]:
         #: course or half-year (or when the survey closes): 1 in k anonymity.
         "SURVEY_RELEASE_BATCH": int(os.environ.get("SURVEY_RELEASE_BATCH", "5")),
         "INSTITUTE_NAME": os.environ.get("INSTITUTE_NAME", "전략물자관리원 교육센터"),
+        #: Anonymous visitors' public pages are shared from memory this long (0: never).
+        "PUBLIC_PAGE_CACHE_SECONDS": int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "10")),
         # Session cookies: HttpOnly, SameSite=Lax, Secure over HTTPS (see SessionInterface).
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

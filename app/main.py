@@ -16,8 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.access import public
-from app.core.extensions import db
+from app.core.extensions import csrf, db
 from app.core.links import same_site_path
+from app.core.page_cache import shared_briefly
 from courses import services as courses
 
 bp = Blueprint("main", __name__)
@@ -25,6 +26,7 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/")
 @public
+@shared_briefly
 def home():
     return render_template(
         "main/home.html",
@@ -47,6 +49,10 @@ def healthz():
 
 @bp.route("/lang/<code>", methods=["POST"])
 @public
+# No CSRF token: the worst a forged post can do is switch someone's display language, and
+# a token on every page would give every anonymous visitor a session, so that no public
+# page could be shared between them (app.core.page_cache).
+@csrf.exempt
 def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code

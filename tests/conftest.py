@@ -38,6 +38,8 @@ def _config(database_url: str) -> dict:
         "BASE_URL": "http://localhost",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_ENABLED": False,
+        # Tests change data between anonymous requests; test_page_cache turns it on.
+        "PUBLIC_PAGE_CACHE_SECONDS": 0,
     }
 
 

@@ -21,6 +21,7 @@ from app.core.accounts.models import Role
 from app.core.downloads import pdf_response
 from app.core.forms import ConfirmForm
 from app.core.links import external_url
+from app.core.page_cache import shared_briefly
 from app.core.timeutil import local_today
 from courses import exports, feeds, services
 from courses.forms import CourseFilterForm
@@ -58,6 +59,7 @@ def calendar_index():
 
 @bp.route("/calendar/<int:year>")
 @public
+@shared_briefly
 def calendar(year: int):
     calendar = _calendar_or_404(year)
     form = CourseFilterForm(formdata=request.args)
@@ -83,6 +85,7 @@ def _changed(calendar: CalendarYear | None, courses: list[Course]) -> datetime |
 
 @bp.route("/calendar/<int:year>.pdf")
 @public
+@shared_briefly
 def calendar_pdf(year: int):
     calendar = _calendar_or_404(year)
     courses = _calendar_courses(year)
@@ -96,6 +99,7 @@ def calendar_pdf(year: int):
 
 @bp.route("/calendar/<int:year>.ics")
 @public
+@shared_briefly
 def calendar_ics(year: int):
     calendar = _calendar_or_404(year)
     courses = [c for c in _calendar_courses(year) if c.status != CourseStatus.DRAFT]
@@ -110,6 +114,7 @@ def calendar_ics(year: int):
 # `/calendar/upcoming.ics` cannot be taken for a year: `<int:year>` matches digits only.
 @bp.route("/calendar/upcoming.ics")
 @public
+@shared_briefly
 def upcoming_feed():
     courses = feeds.upcoming_courses()
     return feeds.ics_response(

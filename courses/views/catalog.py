@@ -8,6 +8,7 @@ from flask_login import current_user
 from app.core.access import public, roles
 from app.core.accounts.models import Role
 from app.core.forms import ConfirmForm
+from app.core.page_cache import shared_briefly
 from app.core.timeutil import utcnow
 from courses import enrolment, services
 from courses.forms import CheckInForm, CourseFilterForm, MaterialForm
@@ -18,6 +19,7 @@ from courses.views.common import acting_user, course_or_404
 
 @bp.route("/courses/")
 @public
+@shared_briefly
 def catalog():
     form = CourseFilterForm(formdata=request.args)
     number = request.args.get("page", 1, type=int)
