@@ -13,7 +13,7 @@ POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-nanum chromium poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-postgres bench lint system-deps install translations extract-messages migrate clean
+.PHONY: run serve test test-postgres bench lint system-deps install translations extract-messages migrate clean
 
 # The BASE_URL it serves on is recorded in instance/settings.py for the commands run later
 # from a shell or cron without it (`outbox send`, `announce-due`, `seed-demo`).
@@ -27,6 +27,16 @@ run: install translations
 		echo "Demo already seeded. Logins (password: coursedesk-demo): staff@example.com, instructor@example.com, company@example.com, learner@example.com"; \
 	fi
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production serving with gunicorn (see "Deployment" in README.md): settings come from the
+# environment (DATABASE_URL, SECRET_KEY, BASE_URL, BIND, WEB_CONCURRENCY, ...) and
+# gunicorn.conf.py; no demo data, nothing written to instance/settings.py. Without BASE_URL
+# in the environment, links point to the address gunicorn binds (not to the one `make run`
+# recorded for its port).
+serve: export BASE_URL := $(if $(filter file,$(origin BASE_URL)),http://$(or $(BIND),127.0.0.1:8000),$(BASE_URL))
+serve: install translations
+	$(FLASK) db upgrade
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: install translations
 	$(BIN)/pytest

@@ -45,8 +45,8 @@ from courses.models import (
     CourseFormat,
     SizeFocus,
 )
+from courses.paging import API_MAX_LIMIT, decode_cursor
 from courses.schedule import schedule_problem
-from courses.services import API_MAX_LIMIT, decode_cursor
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 MAX_FILE_NAME = 200

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import mimetypes
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -153,10 +152,8 @@ def find_courses(
     return list(db.session.execute(filters.apply(query)).scalars())
 
 
-#: Courses per catalog page, and the most the API returns at once.
+#: Courses per catalog page.
 CATALOG_PAGE_SIZE = 24
-API_DEFAULT_LIMIT = 100
-API_MAX_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -223,27 +220,6 @@ def courses_after(
     )
     page, more = rows[:limit], len(rows) > limit
     return page, ((page[-1].starts_at, page[-1].id) if more else None)
-
-
-def encode_cursor(position: tuple[datetime, int]) -> str:
-    """The opaque `cursor` of the API's next page."""
-    starts_at, course_id = position
-    raw = f"{starts_at.astimezone(UTC).isoformat()}|{course_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
-    """The position in a cursor, or None when it is not one this API gave out."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, _, course_id = raw.partition("|")
-        starts_at = datetime.fromisoformat(moment)
-        number = int(course_id)
-    except (ValueError, UnicodeError):
-        return None
-    if starts_at.tzinfo is None or not 0 < number < 2**31:
-        return None
-    return starts_at, number
 
 
 def upcoming_courses(limit: int = 6) -> list[Course]:

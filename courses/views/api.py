@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from app.core.access import public
 from app.core.links import external_url
-from courses import services
+from courses import paging, services
 from courses.forms import ApiCoursesQuery
 from courses.models import Course
 from courses.views.blueprint import bp
@@ -23,15 +23,15 @@ def api_courses():
                 "error": _(
                     "Give a year between 2000 and 2100, e.g. ?year=2027; limit is 1 to "
                     "%(most)d; cursor is the one a previous answer gave in `next`.",
-                    most=services.API_MAX_LIMIT,
+                    most=paging.API_MAX_LIMIT,
                 )
             }
         ), 400
     year = query.year.data
     if not services.calendar_is_public(year):
         return jsonify({"year": year, "published": False, "courses": [], "next": None})
-    limit = query.limit.data or services.API_DEFAULT_LIMIT
-    after = services.decode_cursor(query.cursor.data) if query.cursor.data else None
+    limit = query.limit.data or paging.API_DEFAULT_LIMIT
+    after = paging.decode_cursor(query.cursor.data) if query.cursor.data else None
     courses, following = services.courses_after(
         services.CourseFilter(year=year), after=after, limit=limit
     )
@@ -40,7 +40,7 @@ def api_courses():
             "courses.api_courses",
             year=year,
             limit=limit,
-            cursor=services.encode_cursor(following),
+            cursor=paging.encode_cursor(following),
         )
         if following
         else None

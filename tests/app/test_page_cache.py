@@ -27,7 +27,9 @@ def _rename(course_id: int, title: str) -> None:
     db.session.commit()
 
 
-@pytest.mark.parametrize("path", ["/", "/courses/", "/calendar/2027", "/calendar/2027.ics", "/calendar/upcoming.ics"])
+@pytest.mark.parametrize(
+    "path", ["/", "/courses/", "/calendar/2027", "/calendar/2027.ics", "/calendar/upcoming.ics"]
+)
 def test_anonymous_visitors_share_a_page_for_a_few_seconds(cached, client, path) -> None:
     course = make_course(starts=datetime(2027, 3, 10, 10, 0), title="전략물자 판정 실무 기초")
     publish_year(2027)
