@@ -44,8 +44,16 @@ test: install translations
 test-postgres: install translations
 	TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/pytest
 
+# The scale suite (bench/bench_scale.py): ten years of data, one table, bench/results/latest.json.
+# BENCH_SCALE=0.1 for a quick run; BENCH_ALL=1 also runs every other bench/bench_*.py after it.
+BENCH_SCALE ?= 1.0
 bench: install translations
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@command -v ab >/dev/null || echo "ab not found (apt-get install apache2-utils): the pages are loaded by a slower Python client"
+	BENCH_SCALE=$(BENCH_SCALE) $(BIN)/python bench/bench_scale.py
+	@if [ -n "$(BENCH_ALL)" ]; then for script in bench/bench_*.py; do \
+		[ "$$script" = bench/bench_scale.py ] && continue; \
+		echo "== $$script"; $(BIN)/python $$script || exit 1; \
+	done; fi
 
 lint: install
 	$(BIN)/ruff check .

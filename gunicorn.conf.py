@@ -8,6 +8,7 @@ WEB_CONCURRENCY           worker processes (GUNICORN_WORKERS too; default 2 x CP
 GUNICORN_TIMEOUT          seconds before a worker silent on one request is restarted (30)
 GUNICORN_GRACEFUL_TIMEOUT seconds a worker gets to finish its request on stop or reload (30)
 GUNICORN_MAX_REQUESTS     a worker is replaced after this many requests, 0 never (1000)
+GUNICORN_PRELOAD          1: the app is imported once and the workers forked from it (1)
 GUNICORN_LOG_LEVEL        gunicorn's own log level (info)
 GUNICORN_CONTROL_SOCKET   path of gunicorn's control socket (gunicorn >= 24); off by default,
                           as several servers on one machine would share its default path
@@ -36,6 +37,11 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 #: jitter keeps the workers from all restarting at the same moment.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
 max_requests_jitter = max_requests // 10
+#: The app is imported once, in the master, and each worker is forked from it: a replaced
+#: worker is serving within milliseconds instead of importing the app and WeasyPrint again
+#: (about a second of CPU, which under load is a second of that worker's requests). So a
+#: new release needs a restart; a HUP only replaces the workers, with the code they had.
+preload_app = _int("GUNICORN_PRELOAD", 1) == 1
 proc_name = "coursedesk"
 accesslog = "-"  # to stdout: the journal or the container log keeps it
 errorlog = "-"
@@ -55,6 +61,16 @@ def _setting(name: str, default: str | None) -> str | None:
 
     value = instance_settings().get(name, default)
     return None if value is None else str(value)
+
+
+def post_fork(server, worker) -> None:
+    """A worker never shares a database connection with its siblings: the pool it
+    inherited (empty, unless the import queried) is dropped without closing the master's."""
+    from app.core.extensions import db
+
+    with server.app.wsgi().app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)
 
 
 def when_ready(server) -> None:

@@ -17,9 +17,10 @@ def distribution_svg(distribution: dict[int, int], labels: list[str] | None = No
     width, bar_height, gap = 420, 18, 6
     bar_space = width - label_width - 70
     height = len(labels) * (bar_height + gap) + gap
+    # The font named: in a PDF, SVG text would otherwise be embedded in a face of its own.
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img">'
+        f'width="{width}" height="{height}" role="img" font-family="NanumGothic, sans-serif">'
     ]
     for index, (label, count) in enumerate(zip(labels, counts, strict=True)):
         y = gap + index * (bar_height + gap)

@@ -7,7 +7,6 @@ from flask_login import current_user
 
 from app.core.access import public, roles
 from app.core.accounts.models import Role
-from app.core.forms import ConfirmForm
 from app.core.page_cache import shared_briefly
 from app.core.timeutil import utcnow
 from courses import enrolment, services
@@ -31,6 +30,7 @@ def catalog():
 
 @bp.route("/courses/<int:course_id>")
 @public
+@shared_briefly
 def detail(course_id: int):
     course = course_or_404(course_id)
     can_manage = services.can_manage_materials(course, current_user)
@@ -47,8 +47,9 @@ def detail(course_id: int):
         waiting_position=enrolment.waiting_position(mine) if mine else None,
         can_cancel=mine is not None and enrolment.can_cancel(mine, course),
         enrolment_open=course.status == CourseStatus.PUBLISHED and not course.has_started(utcnow()),
-        confirm_form=ConfirmForm(),
-        checkin_form=CheckInForm(),
+        # A form makes its CSRF token, and with it a session, when it is built: none for
+        # an anonymous visitor, whose page is then the same for everyone and shared.
+        checkin_form=CheckInForm() if mine is not None else None,
     )
 
 

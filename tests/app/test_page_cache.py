@@ -28,7 +28,15 @@ def _rename(course_id: int, title: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/courses/", "/calendar/2027", "/calendar/2027.ics", "/calendar/upcoming.ics"]
+    "path",
+    [
+        "/",
+        "/courses/",
+        "/courses/{id}",
+        "/calendar/2027",
+        "/calendar/2027.ics",
+        "/calendar/upcoming.ics",
+    ],
 )
 def test_anonymous_visitors_share_a_page_for_a_few_seconds(cached, client, path) -> None:
     course = make_course(starts=datetime(2027, 3, 10, 10, 0), title="전략물자 판정 실무 기초")
@@ -70,12 +78,25 @@ def test_a_page_that_makes_a_session_is_not_shared(cached, client) -> None:
     assert first.get_data() != second.get_data()  # two tokens, two pages
 
 
-def test_shared_pages_carry_no_session(cached, client) -> None:
-    make_course(starts=datetime(2027, 3, 10, 10, 0))
+@pytest.mark.parametrize("path", ["/courses/", "/courses/{id}"])
+def test_shared_pages_carry_no_session(cached, client, path) -> None:
+    course = make_course(starts=datetime(2027, 3, 10, 10, 0))
     publish_year(2027)
     for _ in range(2):
-        response = client.application.test_client().get("/courses/")
+        response = client.application.test_client().get(path.format(id=course.id))
         assert response.status_code == 200 and "Set-Cookie" not in response.headers
+
+
+def test_a_learner_gets_their_own_course_page_after_a_shared_one(cached, client) -> None:
+    course = make_course(starts=datetime(2027, 3, 10, 10, 0))
+    publish_year(2027)
+    learner = make_user(Role.LEARNER, name="김학습")
+    anonymous = client.application.test_client().get(f"/courses/{course.id}")
+    assert "김학습" not in anonymous.get_data(as_text=True)
+
+    login(client, learner.email)
+    page = client.get(f"/courses/{course.id}").get_data(as_text=True)
+    assert "김학습" in page and f'action="/courses/{course.id}/enroll"' in page
 
 
 def test_off_when_configured_to_zero(app, client) -> None:

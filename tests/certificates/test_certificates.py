@@ -24,6 +24,7 @@ from courses import attendance
 from courses.models import Enrollment, EnrollmentStatus
 from tests.conftest import _config, login, post_form
 from tests.factories import make_course, make_user
+from tests.pdfs import font_faces, images
 
 
 def completed_enrolment(course=None, *, name: str = "홍길동", answered: bool = True) -> Enrollment:
@@ -142,6 +143,8 @@ def test_the_pdf_names_holder_course_serial_and_issuer_in_korean(app, caplog) ->
     assert certificate.serial in metadata.title
     assert metadata.author == app.config["INSTITUTE_NAME"]
     assert [r.getMessage() for r in caplog.records if "glyph" in r.getMessage()] == []
+    assert font_faces(data) == {"NanumMyeongjo"}  # one face: each costs a subset per document
+    assert images(data) == 1  # the QR code, as a picture rather than vector paths to draw
 
 
 def test_the_qr_code_decodes_to_the_verification_url(app) -> None:

@@ -19,6 +19,7 @@ from app.core.vocabulary import Region
 from courses.models import Audience, CalendarYear, Course, CourseStatus
 from tests.conftest import login, post_form
 from tests.factories import make_course, make_user, publish_year
+from tests.pdfs import assert_lean
 
 TITLES = ["전략물자 판정 실무", "상황허가(캐치올) 실무", "자율준수무역거래자(CP) 지정 준비"]
 
@@ -103,6 +104,7 @@ def test_the_leaflet_pdf_shows_every_course_in_korean(client, year_2027) -> None
     response = client.get("/calendar/2027.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
+    assert_lean(response.data)
     reader = PdfReader(io.BytesIO(response.data))
     text = "".join(page.extract_text() for page in reader.pages)
     for title in TITLES:

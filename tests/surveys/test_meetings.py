@@ -15,6 +15,7 @@ from surveys import meetings, services
 from surveys.models import InstructorMeeting, Invitation, Metric, QuestionType, SurveyKind
 from tests.conftest import login, post_form
 from tests.factories import make_course, make_user
+from tests.pdfs import assert_lean
 
 
 @pytest.fixture
@@ -72,6 +73,7 @@ def test_the_pack_pdf_contains_each_instructors_score(client) -> None:
     login(client, staff.email)
     pdf = client.get(f"/surveys/meetings/{meeting.id}/pack.pdf")
     assert pdf.status_code == 200
+    assert_lean(pdf.data)
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "이수진" in text and "87.5" in text
     assert "최민호" in text and "58.3" in text

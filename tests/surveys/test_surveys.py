@@ -31,6 +31,7 @@ from surveys.models import (
 )
 from tests.conftest import login, post_form
 from tests.factories import make_course, make_user
+from tests.pdfs import assert_lean
 
 
 @pytest.fixture
@@ -445,6 +446,8 @@ def test_reports_are_staff_pages_and_their_pdf_shows_the_score(client) -> None:
     page = client.get(f"/surveys/reports/{course.year}").get_data(as_text=True)
     assert "상황허가(캐치올) 실무" in page and "100.0" in page
     pdf = client.get(f"/surveys/reports/course/{course.id}.pdf")
+    assert_lean(pdf.data)
+    assert_lean(client.get(f"/surveys/reports/{course.year}.pdf").data)
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "상황허가(캐치올) 실무" in text and "100.0" in text
     export = client.get(f"/surveys/reports/{course.year}/answers.csv").data.decode("utf-8-sig")

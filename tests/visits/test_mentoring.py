@@ -15,6 +15,7 @@ from app.core.extensions import db
 from app.core.outbox import OutboxMessage
 from tests.conftest import login, post_form
 from tests.factories import make_user
+from tests.pdfs import assert_lean
 from visits import mentoring
 from visits.models import CaseState, ChecklistStatus, MentoringCase
 
@@ -108,6 +109,7 @@ def test_a_case_runs_from_application_to_closure(app, client) -> None:
     assert "판정 대장 양식 도입" in page and "방침 공표 완료" in page and "19%" in page
     visit = mentoring.visits_of(case.id)[0]
     pdf = client.get(f"/visits/mentoring/visits/{visit.id}.pdf")
+    assert_lean(pdf.data)
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "강태웅" in text and "판정 대장 양식 도입" in text
 
