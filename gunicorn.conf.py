@@ -68,7 +68,10 @@ def post_fork(server, worker) -> None:
     inherited (empty, unless the import queried) is dropped without closing the master's."""
     from app.core.extensions import db
 
-    with server.app.wsgi().app_context():
+    app = server.app.wsgi()
+    if "sqlalchemy" not in getattr(app, "extensions", {}):
+        return  # another WSGI app served with these settings (bench/serve.py's bare route)
+    with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import create_engine, text
@@ -55,3 +56,17 @@ def scratch_database(url: str) -> Iterator[tuple[str, str]]:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+def count_released_answers(conn) -> None:
+    """Fill the survey report tallies from responses and answers inserted directly (as a
+    release would have counted them), with the SQL of the migration that introduced them."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    path = Path(__file__).resolve().parent.parent / "migrations/versions/0012_survey_tallies.py"
+    spec = importlib.util.spec_from_file_location("migration_0012", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    migration.op = SimpleNamespace(execute=lambda sql: conn.execute(text(sql)))
+    migration._count_what_was_released()

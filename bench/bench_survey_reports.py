@@ -62,7 +62,7 @@ sys.path.insert(0, str(ROOT))
 # Keep create_app from writing instance/secret_key in the checkout; nothing is signed here.
 os.environ.setdefault("SECRET_KEY", "bench-not-a-secret")
 
-from _support import Unreachable, dispose, scratch_database  # noqa: E402
+from _support import Unreachable, count_released_answers, dispose, scratch_database  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import event, insert, text  # noqa: E402
@@ -365,6 +365,7 @@ def build(password: str) -> Built:
                     half=half,
                 )
         inserter.flush()
+        count_released_answers(conn)
     built.answers, built.invitations = inserter.answers, inserter.invitations
     built.seconds = time.perf_counter() - start
     return built

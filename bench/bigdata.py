@@ -550,6 +550,11 @@ class Generator:
         self.ids: dict[str, Any] = {"staff_email": STAFF_EMAIL}
         self.next_id: Counter[str] = Counter()
         self.courses: list[CourseRow] = []
+        # The report tallies (surveys.models.Tally, ReleasedCount), counted as the released
+        # answers are generated, as the product's releases count them.
+        self.tallies: Counter[tuple] = Counter()
+        self.released: dict[tuple, list[int]] = {}
+        self.scope: tuple = ()
         self.password_hash = generate_password_hash(PASSWORD, method="scrypt")
 
     def new_id(self, table: str) -> int:
@@ -570,6 +575,7 @@ class Generator:
         self.onsite()
         self.mentoring()
         self.meetings()
+        self.survey_tallies()
 
     # People -------------------------------------------------------------------------------
 
@@ -960,6 +966,10 @@ class Generator:
     def response(self, template_id, questions, kind, course_id, half, likert, *, small_batch):
         rng = self.rng
         response_id = uuid.UUID(int=rng.getrandbits(128), version=4).hex
+        self.scope = (kind, course_id, half)
+        counts = self.released.setdefault((*self.scope, template_id), [0, 0])
+        counts[0] += 1
+        counts[1] += small_batch
         self.add(
             "survey_responses",
             {
@@ -984,6 +994,8 @@ class Generator:
                 self.answer(response_id, question_id, 0, None, rng.choice(COMMENTS))
 
     def answer(self, response_id, question_id, choice, value, answer_text=None) -> None:
+        if value is not None:
+            self.tallies[(*self.scope, question_id, value)] += 1
         self.add(
             "survey_answers",
             {
@@ -994,6 +1006,39 @@ class Generator:
                 "text": answer_text,
             },
         )
+
+    def survey_tallies(self) -> None:
+        def scope_name(kind, course_id, half) -> str:  # surveys.services.Scope.name
+            return f"{kind}|{course_id or ''}|{half or ''}"
+
+        for (kind, course_id, half, template_id), (responses, small) in self.released.items():
+            self.add(
+                "survey_released_counts",
+                {
+                    "id": self.new_id("survey_released_counts"),
+                    "scope": scope_name(kind, course_id, half),
+                    "kind": kind,
+                    "course_id": course_id,
+                    "half": half,
+                    "template_id": template_id,
+                    "responses": responses,
+                    "small_batch": small,
+                },
+            )
+        for (kind, course_id, half, question_id, value), count in self.tallies.items():
+            self.add(
+                "survey_tallies",
+                {
+                    "id": self.new_id("survey_tallies"),
+                    "scope": scope_name(kind, course_id, half),
+                    "kind": kind,
+                    "course_id": course_id,
+                    "half": half,
+                    "question_id": question_id,
+                    "value": value,
+                    "count": count,
+                },
+            )
 
     # Half-yearly on-the-job survey --------------------------------------------------------
 

@@ -256,6 +256,56 @@ class Answer(db.Model):
     )
 
 
+class Tally(db.Model):
+    """Released answers counted per report scope, question and value: what the reports
+    read, so that a year's report costs the same at ten years of answers as at one.
+
+    A release adds its batch here in its own transaction (surveys.services._release),
+    under the scope's lock, so the tallies always equal a count of the released answers
+    (tests/surveys/test_tallies.py recounts them). Free-text answers are not counted:
+    the comments are read from the answers themselves, a few per question.
+    """
+
+    __tablename__ = "survey_tallies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The scope's name (Scope.name: kind, course, half-year), unique with the question and
+    #: value where the nullable columns could not be.
+    scope: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[SurveyKind] = mapped_column(enum_type(SurveyKind))
+    course_id: Mapped[int | None] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
+    half: Mapped[str | None] = mapped_column(String(6), index=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_questions.id", ondelete="CASCADE"), index=True
+    )
+    value: Mapped[int]
+    count: Mapped[int]
+
+    __table_args__ = (UniqueConstraint("scope", "question_id", "value"),)
+
+
+class ReleasedCount(db.Model):
+    """Responses released per report scope and template version (see Tally)."""
+
+    __tablename__ = "survey_released_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[SurveyKind] = mapped_column(enum_type(SurveyKind))
+    course_id: Mapped[int | None] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
+    half: Mapped[str | None] = mapped_column(String(6), index=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("survey_templates.id"), index=True)
+    responses: Mapped[int]
+    #: Of them, released in a batch smaller than k (Response.small_batch).
+    small_batch: Mapped[int]
+
+    __table_args__ = (UniqueConstraint("scope", "template_id"),)
+
+
 class InstructorMeeting(db.Model):
     """An instructor meeting (강사 간담회, standard 6), fed by the learners' feedback."""
 

@@ -17,6 +17,8 @@ import hashlib
 import logging
 import re
 import secrets
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -29,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from app.core import audit, outbox
 from app.core.accounts.models import User
 from app.core.errors import DomainError
-from app.core.extensions import db, insert_ignoring_conflicts
+from app.core.extensions import db, insert_adding_on_conflict, insert_ignoring_conflicts
 from app.core.links import external_url
 from app.core.timeutil import local_to_utc, local_today, utcnow
 from courses import attendance
@@ -52,9 +54,11 @@ from surveys.models import (
     PendingAnswers,
     Question,
     QuestionType,
+    ReleasedCount,
     Response,
     SurveyKind,
     SurveyTemplate,
+    Tally,
     new_response_id,
 )
 from surveys.sealing import SealBroken, open_sealed, padded_size, seal
@@ -681,6 +685,7 @@ def _release(scope: Scope, template_id: int, *, k: int, below_k_allowed: bool) -
     db.session.execute(insert(Response), responses)
     if answers:
         db.session.execute(insert(Answer), answers)
+    _add_to_tallies(scope, template_id, answers, responses=len(opened), small_batch=small_batch)
     db.session.execute(delete(PendingAnswers).where(PendingAnswers.id.in_(opened_ids)))
     db.session.execute(
         update(Invitation)
@@ -694,7 +699,57 @@ def _release(scope: Scope, template_id: int, *, k: int, below_k_allowed: bool) -
     return len(opened)
 
 
+def _add_to_tallies(
+    scope: Scope, template_id: int, answers: list[dict], *, responses: int, small_batch: bool
+) -> None:
+    """Count a released batch into its scope's tallies, which the reports read. The
+    database adds to existing counters (ON CONFLICT ... DO UPDATE), so two releases racing
+    on an engine without the scope lock still sum."""
+    columns = {
+        "scope": scope.name,
+        "kind": scope.kind,
+        "course_id": scope.course_id,
+        "half": scope.half,
+    }
+    db.session.execute(
+        insert_adding_on_conflict(
+            ReleasedCount.__table__,
+            [
+                {
+                    **columns,
+                    "template_id": template_id,
+                    "responses": responses,
+                    "small_batch": responses if small_batch else 0,
+                }
+            ],
+            on=["scope", "template_id"],
+            add=["responses", "small_batch"],
+        )
+    )
+    counts = Counter(
+        (answer["question_id"], answer["value"])
+        for answer in answers
+        if answer["value"] is not None
+    )
+    if counts:
+        db.session.execute(
+            insert_adding_on_conflict(
+                Tally.__table__,
+                [
+                    {**columns, "question_id": question_id, "value": value, "count": count}
+                    for (question_id, value), count in sorted(counts.items())
+                ],
+                on=["scope", "question_id", "value"],
+                add=["count"],
+            )
+        )
+
+
 # --- Reports -----------------------------------------------------------------------------
+
+#: Which report scopes a report covers, as a WHERE clause on any model with the scope's
+#: columns (kind, course_id, half): Tally, ReleasedCount, Invitation, Response.
+ScopeFilter = Callable[[type], object]
 
 
 @dataclass
@@ -749,45 +804,48 @@ class SurveyResult:
 
 
 def survey_result(
-    kind: SurveyKind, response_filter, invitation_filter, *, max_comments: int | None = None
+    kind: SurveyKind, where: ScopeFilter, *, max_comments: int | None = None
 ) -> SurveyResult:
-    """Aggregate the responses matching `response_filter` (a WHERE on Response) in a fixed
-    number of statements, whatever their number; at most `max_comments` comments per
-    question are fetched (the longest)."""
+    """The results of the released answers in the scopes `where` selects, from the tallies
+    kept at each release: a fixed number of statements, each reading counters rather than
+    answers. Only the comments come from the answers, at most `max_comments` per question
+    (the longest)."""
     responses, small_batch = db.session.execute(
         select(
-            func.count(Response.id), func.count(case((Response.small_batch.is_(True), 1)))
-        ).where(Response.kind == kind, response_filter)
+            func.coalesce(func.sum(ReleasedCount.responses), 0),
+            func.coalesce(func.sum(ReleasedCount.small_batch), 0),
+        ).where(ReleasedCount.kind == kind, where(ReleasedCount))
     ).one()
     invitations = db.session.execute(
-        select(func.count(Invitation.id)).where(Invitation.kind == kind, invitation_filter)
+        select(func.count(Invitation.id)).where(Invitation.kind == kind, where(Invitation))
     ).scalar_one()
     grouped = db.session.execute(
-        select(Question, Answer.value, func.count())
-        .join(Answer, Answer.question_id == Question.id)
-        .join(Response, Response.id == Answer.response_id)
-        .where(Response.kind == kind, response_filter, Answer.value.is_not(None))
-        .group_by(Question.id, Answer.value)
+        select(Question, Tally.value, func.sum(Tally.count))
+        .join(Tally, Tally.question_id == Question.id)
+        .where(Tally.kind == kind, where(Tally))
+        .group_by(Question.id, Tally.value)
         .order_by(Question.template_id, Question.position)
     ).all()
     by_question: dict[int, QuestionResult] = {}
     for question, value, count in grouped:
-        by_question.setdefault(question.id, QuestionResult(question)).distribution[value] = count
+        by_question.setdefault(question.id, QuestionResult(question)).distribution[value] = int(
+            count
+        )
     hide = responses < MIN_RESPONSES_FOR_COMMENTS
-    for template_questions in _questions_of(kind, response_filter):
+    for template_questions in _questions_of(kind, where):
         by_question.setdefault(template_questions.id, QuestionResult(template_questions))
     if not hide:
-        for question_id, text, total in _comments(kind, response_filter, max_comments):
+        for question_id, text, total in _comments(kind, where, max_comments):
             if question_id in by_question:
                 by_question[question_id].comments.append(text)
                 by_question[question_id].comment_count = total
     ordered = sorted(
         by_question.values(), key=lambda r: (-r.question.template_id, r.question.position)
     )
-    return SurveyResult(responses, invitations, ordered, hide, small_batch)
+    return SurveyResult(int(responses), invitations, ordered, hide, int(small_batch))
 
 
-def _comments(kind: SurveyKind, response_filter, limit: int | None):
+def _comments(kind: SurveyKind, where: ScopeFilter, limit: int | None):
     """(question, text, comments of that question) rows, longest first, `limit` per question,
     ranked in SQL with a window function."""
     ranked = (
@@ -803,7 +861,7 @@ def _comments(kind: SurveyKind, response_filter, limit: int | None):
             func.count().over(partition_by=Answer.question_id).label("total"),
         )
         .join(Response, Response.id == Answer.response_id)
-        .where(Response.kind == kind, response_filter, Answer.text.is_not(None))
+        .where(Response.kind == kind, where(Response), Answer.text.is_not(None))
         .subquery()
     )
     query = select(ranked.c.question_id, ranked.c.text, ranked.c.total).order_by(
@@ -814,9 +872,13 @@ def _comments(kind: SurveyKind, response_filter, limit: int | None):
     return db.session.execute(query).all()
 
 
-def _questions_of(kind: SurveyKind, response_filter) -> list[Question]:
+def _questions_of(kind: SurveyKind, where: ScopeFilter) -> list[Question]:
     """Questions of every template version the responses used (free-text ones included)."""
-    used = select(Response.template_id).where(Response.kind == kind, response_filter).distinct()
+    used = (
+        select(ReleasedCount.template_id)
+        .where(ReleasedCount.kind == kind, where(ReleasedCount))
+        .distinct()
+    )
     return list(
         db.session.execute(
             select(Question).where(Question.template_id.in_(used)).order_by(Question.position)
@@ -825,9 +887,7 @@ def _questions_of(kind: SurveyKind, response_filter) -> list[Question]:
 
 
 def course_result(course_id: int) -> SurveyResult:
-    return survey_result(
-        SurveyKind.POST_COURSE, Response.course_id == course_id, Invitation.course_id == course_id
-    )
+    return survey_result(SurveyKind.POST_COURSE, lambda model: model.course_id == course_id)
 
 
 def _courses_in(start: datetime, end: datetime):
@@ -841,18 +901,14 @@ def period_result(
     courses = _courses_in(start, end)
     return survey_result(
         SurveyKind.POST_COURSE,
-        Response.course_id.in_(courses),
-        Invitation.course_id.in_(courses),
+        lambda model: model.course_id.in_(courses),
         max_comments=max_comments,
     )
 
 
 def half_yearly_result(half: str, *, max_comments: int | None = None) -> SurveyResult:
     return survey_result(
-        SurveyKind.HALF_YEARLY,
-        Response.half == half,
-        Invitation.half == half,
-        max_comments=max_comments,
+        SurveyKind.HALF_YEARLY, lambda model: model.half == half, max_comments=max_comments
     )
 
 
@@ -876,8 +932,7 @@ def instructor_result(
         taught = taught.where(course_instructors.c.course_id.in_(ended))
     return survey_result(
         SurveyKind.POST_COURSE,
-        Response.course_id.in_(taught),
-        Invitation.course_id.in_(taught),
+        lambda model: model.course_id.in_(taught),
         max_comments=max_comments,
     )
 
@@ -914,20 +969,23 @@ def course_scores(
         )
     courses = db.session.execute(courses_query.order_by(Course.starts_at)).scalars().all()
     ids = [course.id for course in courses]
-    post_course = (Response.kind == SurveyKind.POST_COURSE) & Response.course_id.in_(ids)
     responses = dict(
         db.session.execute(
-            select(Response.course_id, func.count()).where(post_course).group_by(Response.course_id)
+            select(ReleasedCount.course_id, func.sum(ReleasedCount.responses))
+            .where(ReleasedCount.kind == SurveyKind.POST_COURSE, ReleasedCount.course_id.in_(ids))
+            .group_by(ReleasedCount.course_id)
         ).all()
     )
-    # Only the overall question's answers are joined: no DISTINCT over every answer row.
     overall = dict(
         db.session.execute(
-            select(Response.course_id, func.avg(points_sql(Answer.value)))
-            .join(Answer, Answer.response_id == Response.id)
-            .join(Question, Question.id == Answer.question_id)
-            .where(post_course, Question.metric == Metric.OVERALL)
-            .group_by(Response.course_id)
+            select(Tally.course_id, _mean_points_of_tallies())
+            .join(Question, Question.id == Tally.question_id)
+            .where(
+                Tally.kind == SurveyKind.POST_COURSE,
+                Tally.course_id.in_(ids),
+                Question.metric == Metric.OVERALL,
+            )
+            .group_by(Tally.course_id)
         ).all()
     )
     invited = dict(
@@ -940,7 +998,7 @@ def course_scores(
     return [
         CourseScore(
             course,
-            responses=responses.get(course.id, 0),
+            responses=int(responses.get(course.id, 0)),
             invitations=invited.get(course.id, 0),
             satisfaction=None if overall.get(course.id) is None else float(overall[course.id]),
         )
@@ -960,31 +1018,28 @@ class PeriodScore:
 
 
 def satisfaction_by_half(year: int) -> dict[str, PeriodScore]:
-    """The year's overall satisfaction per half-year, from three grouped statements (rather
-    than a full report per half)."""
+    """The year's overall satisfaction per half-year, from three grouped statements over
+    the tallies (rather than a full report per half)."""
     start, end = year_bounds(year)
     middle = half_bounds(f"{year}H2")[0]
     half = case((Course.ends_at < middle, "H1"), else_="H2")
     in_year = (Course.ends_at >= start) & (Course.ends_at < end)
     responses = dict(
         db.session.execute(
-            select(half, func.count())
-            .select_from(Response)
-            .join(Course, Course.id == Response.course_id)
-            .where(Response.kind == SurveyKind.POST_COURSE, in_year)
+            select(half, func.sum(ReleasedCount.responses))
+            .select_from(ReleasedCount)
+            .join(Course, Course.id == ReleasedCount.course_id)
+            .where(ReleasedCount.kind == SurveyKind.POST_COURSE, in_year)
             .group_by(half)
         ).all()
     )
     overall = dict(
         db.session.execute(
-            select(half, func.avg(points_sql(Answer.value)))
-            .select_from(Answer)
-            .join(Response, Response.id == Answer.response_id)
-            .join(Course, Course.id == Response.course_id)
-            .join(Question, Question.id == Answer.question_id)
-            .where(
-                Response.kind == SurveyKind.POST_COURSE, in_year, Question.metric == Metric.OVERALL
-            )
+            select(half, _mean_points_of_tallies())
+            .select_from(Tally)
+            .join(Course, Course.id == Tally.course_id)
+            .join(Question, Question.id == Tally.question_id)
+            .where(Tally.kind == SurveyKind.POST_COURSE, in_year, Question.metric == Metric.OVERALL)
             .group_by(half)
         ).all()
     )
@@ -999,12 +1054,17 @@ def satisfaction_by_half(year: int) -> dict[str, PeriodScore]:
     )
     return {
         part: PeriodScore(
-            responses.get(part, 0),
+            int(responses.get(part) or 0),
             invited.get(part, 0),
             None if overall.get(part) is None else float(overall[part]),
         )
         for part in ("H1", "H2")
     }
+
+
+def _mean_points_of_tallies():
+    """The mean on the 100-point scale of the tallied 5-point answers in each group."""
+    return func.sum(points_sql(Tally.value) * Tally.count) / func.nullif(func.sum(Tally.count), 0)
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
