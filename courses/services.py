@@ -26,6 +26,7 @@ from courses.models import (
     CalendarYear,
     Course,
     CourseFormat,
+    CourseSession,
     CourseStatus,
     Material,
     SizeFocus,
@@ -262,6 +263,62 @@ def group_by_month(courses: list[Course]) -> OrderedDict[int, list[Course]]:
 
 def get_calendar(year: int) -> CalendarYear | None:
     return db.session.get(CalendarYear, year)
+
+
+@dataclass(frozen=True)
+class CalendarStamp:
+    """What the year's public documents (leaflet, feed) are made of, in figures that change
+    whenever they would: the courses of the year (added or removed: the count; changed:
+    the newest `updated_at`, which every change of a course row sets, its sessions'
+    included, as they change with the course's dates) and the calendar itself."""
+
+    year: int
+    courses: int
+    sessions: int
+    latest_change: datetime | None
+    published_at: datetime | None
+    foreword: str
+    published_by: str
+
+    @property
+    def key(self) -> tuple:
+        return (
+            self.year,
+            self.courses,
+            self.sessions,
+            self.latest_change.isoformat() if self.latest_change else "",
+            self.published_at.isoformat() if self.published_at else "",
+            hashlib.sha256(self.foreword.encode("utf-8")).hexdigest(),
+            self.published_by,
+        )
+
+    @property
+    def last_modified(self) -> datetime | None:
+        known = [moment for moment in (self.latest_change, self.published_at) if moment]
+        return max(known) if known else None
+
+
+def calendar_stamp(calendar: CalendarYear) -> CalendarStamp:
+    """The stamp of a calendar year in two aggregate statements, whatever its size."""
+    courses, latest = db.session.execute(
+        select(func.count(Course.id), func.max(Course.updated_at)).where(
+            Course.year == calendar.year
+        )
+    ).one()
+    sessions = db.session.execute(
+        select(func.count(CourseSession.id))
+        .join(Course, Course.id == CourseSession.course_id)
+        .where(Course.year == calendar.year)
+    ).scalar_one()
+    return CalendarStamp(
+        year=calendar.year,
+        courses=courses,
+        sessions=sessions,
+        latest_change=latest,
+        published_at=calendar.published_at,
+        foreword=calendar.foreword or "",
+        published_by=calendar.published_by.name if calendar.published_by else "",
+    )
 
 
 def calendar_is_public(year: int) -> bool:

@@ -15,7 +15,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.core import caching
+from app.core import caching, document_cache
 from app.core.access import public, roles, staff_only
 from app.core.accounts.models import Role
 from app.core.downloads import pdf_response
@@ -88,11 +88,21 @@ def _changed(calendar: CalendarYear | None, courses: list[Course]) -> datetime |
 @shared_briefly
 def calendar_pdf(year: int):
     calendar = _calendar_or_404(year)
-    courses = _calendar_courses(year)
-    response = pdf_response(exports.leaflet_pdf(year, calendar, courses), f"calendar-{year}.pdf")
+    if is_staff():  # drafts included: laid out from the courses (once per change of them)
+        courses = _calendar_courses(year)
+        data, changed = exports.leaflet_pdf(year, calendar, courses), _changed(calendar, courses)
+    else:
+        stamp = services.calendar_stamp(calendar)
+        data = document_cache.stored(
+            "leaflet",
+            stamp.key,
+            lambda: exports.leaflet_pdf(year, calendar, _calendar_courses(year)),
+            ".pdf",
+        )
+        changed = stamp.last_modified
     return caching.conditional(
-        response,
-        last_modified=_changed(calendar, courses),
+        pdf_response(data, f"calendar-{year}.pdf"),
+        last_modified=changed,
         private=current_user.is_authenticated,
     )
 
@@ -102,11 +112,21 @@ def calendar_pdf(year: int):
 @shared_briefly
 def calendar_ics(year: int):
     calendar = _calendar_or_404(year)
-    courses = [c for c in _calendar_courses(year) if c.status != CourseStatus.DRAFT]
+
+    def feed() -> bytes:
+        courses = [c for c in _calendar_courses(year) if c.status != CourseStatus.DRAFT]
+        return exports.calendar_ics(year, courses)
+
+    # The same feed for everyone (drafts never in it): made once per change of the year.
+    stamp = services.calendar_stamp(calendar) if calendar is not None else None
+    if stamp is None:  # staff looking at a year not prepared yet
+        data, changed = feed(), None
+    else:
+        data, changed = document_cache.stored("feed", stamp.key, feed, ".ics"), stamp.last_modified
     return feeds.ics_response(
-        exports.calendar_ics(year, courses),
+        data,
         f"calendar-{year}.ics",
-        last_modified=_changed(calendar, courses),
+        last_modified=changed,
         private=current_user.is_authenticated,
     )
 

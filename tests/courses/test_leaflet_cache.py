@@ -42,7 +42,8 @@ def test_the_leaflet_is_laid_out_once_until_a_course_changes(app, client, monkey
     assert first.status_code == second.status_code == 200
     assert first.data == second.data and len(layouts) == 1
     assert "전략물자 판정 실무 기초" in _text(first.data)
-    assert len(list(Path(app.config["DOCUMENT_CACHE_DIR"]).glob("*.pdf"))) == 1
+    # One file keyed by the HTML laid out, one by the stamp of the year's data.
+    assert len(list(Path(app.config["DOCUMENT_CACHE_DIR"]).glob("*.pdf"))) == 2
 
     again = client.get("/calendar/2027.pdf", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and len(layouts) == 1
@@ -63,3 +64,47 @@ def test_the_store_keeps_only_the_newest_files(app, client, monkeypatch) -> None
         db.session.commit()
         assert client.get("/calendar/2027.pdf").status_code == 200
     assert len(list(Path(app.config["DOCUMENT_CACHE_DIR"]).glob("*.pdf"))) == 2
+
+
+def test_a_change_the_leaflet_does_not_show_lays_nothing_out(app, client, monkeypatch) -> None:
+    """A seat taken changes the course row, hence the stamp: the HTML is made again, finds
+    its layout stored, and nothing is laid out."""
+    course = make_course(starts=datetime(2027, 3, 10, 10, 0))
+    publish_year(2027)
+    layouts = _layouts(monkeypatch)
+    first = client.get("/calendar/2027.pdf")
+    db.session.get(Course, course.id).seats_taken += 1
+    db.session.commit()
+    again = client.get("/calendar/2027.pdf")
+    assert again.data == first.data and len(layouts) == 1
+
+
+def test_a_stored_leaflet_is_served_without_loading_the_courses(app, client) -> None:
+    from sqlalchemy import event
+
+    for day in (10, 17, 24):
+        make_course(starts=datetime(2027, 3, day, 10, 0))
+    publish_year(2027)
+    assert client.get("/calendar/2027.pdf").status_code == 200
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert client.get("/calendar/2027.pdf").status_code == 200
+        assert client.get("/calendar/2027.ics").status_code == 200
+        assert client.get("/calendar/2027.ics").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    # The course rows are loaded once: to make the feed, the first time it is asked for.
+    # Otherwise the calendar row and the stamp's two aggregates answer.
+    loads = [sql for sql in statements if sql.lstrip().startswith("SELECT courses.id")]
+    assert len(loads) == 1, statements
+
+
+def test_a_printed_setting_changes_the_stored_leaflet(app, client) -> None:
+    make_course(starts=datetime(2027, 3, 10, 10, 0))
+    publish_year(2027)
+    before = client.get("/calendar/2027.pdf")
+    app.config["INSTITUTE_NAME"] = "전략물자관리원 교육원"
+    after = client.get("/calendar/2027.pdf")
+    assert "전략물자관리원 교육원" in _text(after.data) and after.data != before.data
