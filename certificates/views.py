@@ -7,7 +7,7 @@ as this feature knows no course.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,7 +16,7 @@ from app.core.accounts.models import Role
 from app.core.downloads import pdf_response
 from app.core.extensions import limiter
 from certificates import privacy, services
-from certificates.forms import CertificateReasonForm
+from certificates.forms import CertificateReasonForm, VerifyCodeForm
 from certificates.models import Certificate
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
@@ -47,6 +47,18 @@ def download(serial: str):
     return response
 
 
+@bp.route("/verify/")
+@public
+def verify_form():
+    """Type a code instead of scanning it; a well-formed one goes to its page."""
+    form = VerifyCodeForm(formdata=request.args if "code" in request.args else None)
+    if "code" in request.args:
+        if form.validate():
+            return redirect(url_for("certificates.verify", code=form.code.data), 303)
+        return render_template("certificates/verify_form.html", form=form), 400
+    return render_template("certificates/verify_form.html", form=form)
+
+
 @bp.route("/verify/<code>")
 @public
 @limiter.limit("30 per minute")
@@ -56,6 +68,7 @@ def verify(code: str):
     erased = result.certificate is not None and privacy.holder_erased(result.certificate)
     return render_template(
         "certificates/verify.html",
+        form=VerifyCodeForm(formdata=None),
         result=result,
         holder_erased=erased,
         masked_name=services.mask_name(result.certificate.holder_name)

@@ -290,3 +290,26 @@ def test_verification_is_rate_limited(rate_limited_app) -> None:
     codes = [client.get(f"/certificates/verify/{'B' * 16}").status_code for _ in range(31)]
     assert codes[:30] == [404] * 30
     assert codes[30] == 429
+
+
+def test_a_code_can_be_typed_into_the_verification_form(client) -> None:
+    certificate = issue(completed_enrolment(name="김수출"))
+    page = client.get("/certificates/verify/")
+    assert page.status_code == 200 and 'name="code"' in page.get_data(as_text=True)
+    assert "Set-Cookie" not in page.headers  # a GET form: no token, no session
+
+    code = certificate.verification_code
+    typed = f" {code[:4].lower()} {code[4:8]}-{code[8:12]} {code[12:]} "
+    found = client.get("/certificates/verify/", query_string={"code": typed})
+    assert found.status_code == 303
+    assert found.headers["Location"].endswith(f"/certificates/verify/{code}")
+    result = client.get(found.headers["Location"]).get_data(as_text=True)
+    assert "김*출" in result and 'name="code"' in result  # and the form for another
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "ABC", "O0O0O0O0O0O0O0O0", "가" * 16, "A" * 41])
+def test_a_malformed_code_is_a_clear_form_error(client, typed) -> None:
+    response = client.get("/certificates/verify/", query_string={"code": typed})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'class="error"' in page and 'aria-invalid="true"' in page
