@@ -199,8 +199,12 @@ class ApiCoursesQuery(Form):
             raise ValidationError("not a cursor this API gave out")
 
 
-def _any(labels: dict) -> list[SelectChoice]:
-    return [SelectChoice("", _l("Any")), *choices(labels)]
+def _any(labels: dict, *, without: object = None) -> list[SelectChoice]:
+    """A filter's choices: "any" first. `without`: the value a course takes when it is for
+    everyone, which every other choice already includes, so it is no choice of its own
+    (it would read as a second "all" beside "any")."""
+    kept = {value: label for value, label in labels.items() if value != without}
+    return [SelectChoice("", _l("Any")), *choices(kept)]
 
 
 class CourseFilterForm(Form):
@@ -218,8 +222,12 @@ class CourseFilterForm(Form):
         ],
     )
     # No Optional(): it would clear the "not a valid choice" error of "?audience=+".
-    audience = SelectField(_l("Audience"), choices=_any(AUDIENCE_LABELS), default="")
-    size = SelectField(_l("Company size"), choices=_any(SIZE_FOCUS_LABELS), default="")
+    audience = SelectField(
+        _l("Audience"), choices=_any(AUDIENCE_LABELS, without=Audience.ALL), default=""
+    )
+    size = SelectField(
+        _l("Company size"), choices=_any(SIZE_FOCUS_LABELS, without=SizeFocus.ALL), default=""
+    )
     region = SelectField(_l("Region"), choices=_any(REGION_LABELS), default="")
     format = SelectField(_l("Format"), choices=_any(FORMAT_LABELS), default="")
 

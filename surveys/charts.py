@@ -17,10 +17,16 @@ def distribution_svg(distribution: dict[int, int], labels: list[str] | None = No
     width, bar_height, gap = 420, 18, 6
     bar_space = width - label_width - 70
     height = len(labels) * (bar_height + gap) + gap
+    # Read out as one line of figures (the bars' own texts are hidden inside the image).
+    summary = " · ".join(
+        f"{label}: {count} ({round(100 * count / total)}%)"
+        for label, count in zip(labels, counts, strict=True)
+    )
     # The font named: in a PDF, SVG text would otherwise be embedded in a face of its own.
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" font-family="NanumGothic, sans-serif">'
+        f'width="{width}" height="{height}" role="img" aria-label="{escape(summary)}" '
+        'font-family="NanumGothic, sans-serif">'
     ]
     for index, (label, count) in enumerate(zip(labels, counts, strict=True)):
         y = gap + index * (bar_height + gap)
@@ -44,14 +50,15 @@ def distribution_svg(distribution: dict[int, int], labels: list[str] | None = No
 
 
 def score_svg(score: float | None, target: float) -> Markup:
-    """A 0-100 gauge bar with the target marked."""
+    """A 0-100 gauge bar with the target marked; hidden from screen readers, as the figure
+    and the verdict are written beside it."""
     width, height = 260, 26
     value = 0 if score is None else max(0.0, min(100.0, score))
-    colour = "#1b7f3b" if score is not None and score >= target else "#b3261e"
+    colour = "#187436" if score is not None and score >= target else "#b3261e"
     marker = round(width * target / 100, 1)
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="gauge" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img">'
+        f'width="{width}" height="{height}" aria-hidden="true" focusable="false">'
         f'<rect x="0" y="6" width="{width}" height="14" rx="7" fill="#eef1f5"/>'
         f'<rect x="0" y="6" width="{round(width * value / 100, 1)}" height="14" rx="7" '
         f'fill="{colour}"/>'
