@@ -61,6 +61,11 @@ def calendar_index():
 @public
 @shared_briefly
 def calendar(year: int):
+    if services.valid_year(year) and not is_staff() and not services.calendar_is_public(year):
+        # Still 404 (the URL contract), but a page that says when the year comes out.
+        return render_template(
+            "calendar/not_yet.html", year=year, years=services.published_years()
+        ), 404
     calendar = _calendar_or_404(year)
     form = CourseFilterForm(formdata=request.args)
     courses = _calendar_courses(year, services.CourseFilter(**form.filter_data(year=year)))

@@ -181,3 +181,12 @@ def test_the_catalog_rejects_a_bad_year_filter_with_a_message(client, year_2027)
     response = client.get("/courses/?year=abcd")
     assert response.status_code == 200
     assert 'class="error"' in response.get_data(as_text=True)
+
+
+def test_an_unpublished_year_says_when_it_comes_out(client, year_2027) -> None:
+    """Still a 404 (the URL contract), with a page that says what to expect."""
+    response = client.get("/calendar/2099")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "2099" in page and "1월" in page and 'href="/calendar/2027"' in page
+    assert client.get("/calendar/2099.pdf").status_code == 404
