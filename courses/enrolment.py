@@ -198,7 +198,22 @@ def enroll(
 
 
 def can_cancel(enrollment: Enrollment, course: Course, *, now: datetime | None = None) -> bool:
-    return enrollment.status.is_active and (now or utcnow()) < course.cancel_deadline
+    """A seat may be given back until the cancellation deadline; a place on the waiting
+    list at any time, as it holds no seat."""
+    if not enrollment.status.is_active:
+        return False
+    return (
+        enrollment.status == EnrollmentStatus.WAITING or (now or utcnow()) < course.cancel_deadline
+    )
+
+
+def _cancellation_closed(course: Course) -> EnrolmentError:
+    return EnrolmentError(
+        _(
+            "Cancellation closed on %(date)s. Please contact the education team.",
+            date=local_datetime(course.cancel_deadline),
+        )
+    )
 
 
 def cancel(enrollment: Enrollment, *, by: User, reason: str | None = None) -> list[Enrollment]:
@@ -212,19 +227,16 @@ def cancel(enrollment: Enrollment, *, by: User, reason: str | None = None) -> li
         raise EnrolmentError(_("You can only cancel your own enrolment."))
     if not enrollment.status.is_active:
         raise EnrolmentError(_("This enrolment is no longer active."))
-    if not by_staff and utcnow() >= course.cancel_deadline:
-        raise EnrolmentError(
-            _(
-                "Cancellation closed on %(date)s. Please contact the education team.",
-                date=local_datetime(course.cancel_deadline),
-            )
-        )
+    if not by_staff and not can_cancel(enrollment, course):
+        raise _cancellation_closed(course)
     if by_staff and by.id != enrollment.learner_id and not (reason or "").strip():
         raise EnrolmentError(_("Give a reason for removing this learner."))
     lock_course(course.id)
     db.session.refresh(enrollment)
     if not enrollment.status.is_active:  # a concurrent request got here first
         raise EnrolmentError(_("This enrolment is no longer active."))
+    if not by_staff and not can_cancel(enrollment, course):  # moved up to a seat meanwhile
+        raise _cancellation_closed(course)
     removed = by_staff and by.id != enrollment.learner_id
     promoted = _leave(
         enrollment, course, EnrollmentStatus.REMOVED if removed else EnrollmentStatus.CANCELLED

@@ -47,6 +47,7 @@ def detail(course_id: int):
         waiting_position=enrolment.waiting_position(mine) if mine else None,
         can_cancel=mine is not None and enrolment.can_cancel(mine, course),
         enrolment_open=course.status == CourseStatus.PUBLISHED and not course.has_started(utcnow()),
+        cancellation_closed=utcnow() >= course.cancel_deadline,
         # A form makes its CSRF token, and with it a session, when it is built: none for
         # an anonymous visitor, whose page is then the same for everyone and shared.
         checkin_form=CheckInForm() if mine is not None else None,

@@ -131,6 +131,32 @@ def test_a_learner_cannot_cancel_after_the_cutoff(client) -> None:
     assert enrolment.find_enrollment(course.id, learner.id).status == EnrollmentStatus.ENROLLED
 
 
+def test_a_place_on_the_waiting_list_can_be_given_up_after_the_cutoff(client) -> None:
+    course = make_course(
+        starts=datetime.now() + timedelta(days=2), cancel_cutoff_days=3, capacity=1
+    )
+    fill(course, 1)
+    learner = make_user()
+    assert enrolment.enroll(course, learner, by=learner).enrollment.status == "waiting"
+    db.session.commit()
+    login(client, learner.email)
+    page = client.get(f"/courses/{course.id}").get_data(as_text=True)
+    assert "대기 취소" in page or "대기자 명단에서" in page
+    response = post_form(client, f"/courses/{course.id}/cancel", follow_redirects=True)
+    assert response.status_code == 200
+    assert enrolment.find_enrollment(course.id, learner.id).status == EnrollmentStatus.CANCELLED
+    assert seats_taken(course) == 1  # the seat holder keeps it
+
+
+def test_the_enrol_button_warns_once_the_cutoff_has_passed(client) -> None:
+    course = make_course(starts=datetime.now() + timedelta(days=2), cancel_cutoff_days=3)
+    login(client, make_user().email)
+    page = client.get(f"/courses/{course.id}").get_data(as_text=True)
+    assert "flash-warning" in page and "취소할 수 없습니다" in page
+    later = upcoming()
+    assert "flash-warning" not in client.get(f"/courses/{later.id}").get_data(as_text=True)
+
+
 def test_enrolment_is_refused_for_drafts_started_and_cancelled_courses(app) -> None:
     learner = make_user()
     for course in (
