@@ -19,6 +19,7 @@ from app.core.access import public
 from app.core.extensions import csrf, db
 from app.core.links import same_site_path
 from app.core.page_cache import shared_briefly
+from courses import announcements
 from courses import services as courses
 
 bp = Blueprint("main", __name__)
@@ -31,6 +32,7 @@ def home():
     return render_template(
         "main/home.html",
         upcoming=courses.upcoming_courses(limit=6),
+        announcements=announcements.published_announcements(limit=3),
         calendar_years=courses.published_years(),
     )
 

@@ -138,7 +138,7 @@ COMMENTS = (
 #: Weights of the answers 1..5 of a 5-point question, per kind of course.
 LIKERT_PROFILES = ((1, 2, 8, 37, 52), (2, 4, 12, 40, 42), (4, 8, 20, 38, 30))
 PROFILE_WEIGHTS = (3, 5, 2)
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # certificates.services.CODE_ALPHABET
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # certificates.models.CODE_ALPHABET
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from wtforms import StringField, ValidationError
 from wtforms.validators import Length
 
 from app.core.forms import Form, NotBlank, strip_filter
+from certificates.models import CODE_LENGTH, CODE_PATTERN
 
 
 class CertificateReasonForm(Form):
@@ -35,8 +36,6 @@ class VerifyCodeForm(Form):
     )
 
     def validate_code(self, field) -> None:
-        from certificates.services import CODE_LENGTH, CODE_PATTERN
-
         if not CODE_PATTERN.match(field.data or ""):
             raise ValidationError(
                 _l(

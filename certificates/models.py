@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -13,6 +14,12 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 from app.core.accounts.models import User
 from app.core.extensions import db, enum_type
 from app.core.timeutil import UTCDateTime, utcnow
+
+#: Verification codes: 80 bits, not guessable, short enough to type from paper; letters and
+#: digits that cannot be mistaken for one another (no I, O, 0, 1).
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 16
+CODE_PATTERN = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 
 
 class CertificateStatus(enum.StrEnum):

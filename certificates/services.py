@@ -24,11 +24,15 @@ from app.core.extensions import db, insert_ignoring_conflicts
 from app.core.links import external_url
 from app.core.pdf import render_pdf_from_html
 from app.core.timeutil import to_local, utcnow
-from certificates.models import Certificate, CertificateStatus, SerialCounter
+from certificates.models import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    CODE_PATTERN,
+    Certificate,
+    CertificateStatus,
+    SerialCounter,
+)
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 16  # 80 bits: not guessable, short enough to type from paper
-CODE_PATTERN = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 SERIAL_PATTERN = re.compile(r"^\d{4}-\d{7}$")
 
 

@@ -11,10 +11,12 @@ from flask_login import current_user
 
 from app.core import caching
 from app.core.access import public, staff_only
+from app.core.accounts.models import User
 from app.core.extensions import csrf, db
 from app.core.formatting import document_text
 from app.core.forms import ConfirmForm
 from app.core.links import external_url
+from app.core.mail import staff_contact
 from courses import announcements, services
 from courses.forms import AnnouncementForm, SubscribeForm
 from courses.models import Announcement, CourseStatus
@@ -37,7 +39,13 @@ def announcement(announcement_id: int):
     if item is None or (item.published_at is None and not is_staff()):
         abort(404)
     course = services.get_course(item.course_id)
-    return render_template("announcements/detail.html", item=item, course=course)
+    editor = db.session.get(User, item.updated_by_id) if item.updated_by_id else None
+    return render_template(
+        "announcements/detail.html",
+        item=item,
+        course=course,
+        responsible=staff_contact(editor),  # standard 11: the staff member who answers for it
+    )
 
 
 EMPTY_FEED_UPDATED = datetime(2000, 1, 1, tzinfo=UTC)

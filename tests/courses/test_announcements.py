@@ -173,3 +173,22 @@ def test_one_announcement_per_course_even_when_ensured_twice(app) -> None:
     db.session.commit()
     assert first.id == second.id
     assert len(list(db.session.execute(select(Announcement)).scalars())) == 1
+
+
+def test_the_home_page_lists_the_latest_announcements_which_name_their_contact(
+    app, client
+) -> None:
+    course = make_course(starts=datetime.now() + timedelta(days=5), title="기술이전 통제 실무")
+    announcements.announce(course)
+    db.session.commit()
+    home = client.get("/").get_data(as_text=True)
+    item = db.session.execute(select(Announcement)).scalar_one()
+    assert f'href="/announcements/{item.id}"' in home and "최근 교육 안내" in home
+    page = client.get(f"/announcements/{item.id}").get_data(as_text=True)
+    assert f"담당: {app.config['MAIL_CONTACT_NAME']}" in page  # nobody edited it: the team
+
+    editor = make_user(Role.STAFF, name="박담당", phone="02-555-0101")
+    announcements.edit_announcement(item, title=item.title, body="수정된 안내", by=editor)
+    db.session.commit()
+    page = client.get(f"/announcements/{item.id}").get_data(as_text=True)
+    assert "담당: 박담당" in page and "02-555-0101" in page
