@@ -66,6 +66,22 @@ def test_a_learner_registers_confirms_the_address_and_is_signed_in(client) -> No
     assert post_form(client, link).status_code == 410  # single use
 
 
+def test_registering_from_a_course_page_comes_back_to_the_course(client) -> None:
+    from datetime import datetime, timedelta
+
+    from tests.factories import make_course
+
+    course = make_course(starts=datetime.now() + timedelta(days=20))
+    page = client.get(f"/courses/{course.id}").get_data(as_text=True)
+    register = f"/auth/register?next=/courses/{course.id}"
+    assert register in page
+    assert register in client.get(f"/auth/login?next=/courses/{course.id}").get_data(as_text=True)
+
+    assert post_form(client, register, registration(email="back@example.com")).status_code == 200
+    back = post_form(client, confirmation_link("back@example.com"))
+    assert back.status_code == 302 and back.headers["Location"].endswith(f"/courses/{course.id}")
+
+
 def test_registering_a_taken_address_answers_the_same_and_tells_only_its_owner(app) -> None:
     make_user(email="taken@example.com")
     fresh, taken = app.test_client(), app.test_client()
