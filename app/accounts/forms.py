@@ -16,6 +16,24 @@ class LoginForm(Form):
     password = PasswordField(_l("Password"), validators=[NotBlank()])
 
 
+class ProfileForm(Form):
+    """What a person corrects about themselves: the name certificates are issued in, and
+    how the education team reaches them."""
+
+    name = StringField(
+        _l("Name"),
+        filters=[strip_filter],
+        validators=[NotBlank(), Length(max=100)],
+        description=_l("As it should appear on your certificates."),
+    )
+    phone = StringField(
+        _l("Phone"), filters=[strip_filter], validators=[Optional(), Length(max=30)]
+    )
+    department = StringField(
+        _l("Department"), filters=[strip_filter], validators=[Optional(), Length(max=100)]
+    )
+
+
 class _PersonFields(Form):
     email = EmailField(
         _l("E-mail"),

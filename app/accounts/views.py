@@ -12,6 +12,7 @@ from app.accounts.forms import (
     ForgotPasswordForm,
     LoginForm,
     PasswordChangeForm,
+    ProfileForm,
     RegistrationForm,
     SetPasswordForm,
 )
@@ -240,6 +241,20 @@ def home():
         checkin_form=CheckInForm(),
         calendar_feed_links=feeds.feed_links(feed) if feed else None,
     )
+
+
+@me_bp.route("/profile", methods=["GET", "POST"])
+@signed_in
+def profile():
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user)
+    if form.validate_on_submit():
+        services.update_profile(
+            user, name=form.name.data, phone=form.phone.data, department=form.department.data
+        )
+        flash(_("Your details have been saved."), "success")
+        return redirect(url_for("me.home"))
+    return render_template("accounts/profile.html", form=form)
 
 
 # --- Password links ----------------------------------------------------------------------

@@ -313,3 +313,34 @@ def test_a_malformed_code_is_a_clear_form_error(client, typed) -> None:
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert 'class="error"' in page and 'aria-invalid="true"' in page
+
+
+def test_a_learner_corrects_their_name_before_the_certificate_is_issued(client) -> None:
+    from app.core.audit import AuditEntry
+
+    enrollment = completed_enrolment(name="kim.learner")  # named after the e-mail's local part
+    learner = db.session.get(User, enrollment.learner_id)
+    login(client, learner.email)
+    assert 'name="name"' in client.get("/me/profile").get_data(as_text=True)
+    saved = post_form(
+        client, "/me/profile", {"name": "  김바른 ", "phone": "010-2222-3333", "department": ""}
+    )
+    assert saved.status_code == 302
+    db.session.expire_all()
+    learner = db.session.get(User, learner.id)
+    assert (learner.name, learner.phone, learner.department) == ("김바른", "010-2222-3333", None)
+    entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "user.profile"))
+    assert entry.scalar_one().actor_id == learner.id
+
+    certificate = issue(db.session.get(Enrollment, enrollment.id))
+    assert certificate.holder_name == "김바른"
+    assert "김바른" in pdf_text(services.render([certificate]))
+
+
+def test_a_blank_name_is_refused_and_nothing_changes(client) -> None:
+    learner = make_user(name="이서연")
+    login(client, learner.email)
+    response = post_form(client, "/me/profile", {"name": "   ", "phone": "", "department": ""})
+    assert response.status_code == 200 and 'class="error"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, learner.id).name == "이서연"

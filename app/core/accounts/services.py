@@ -198,6 +198,25 @@ def end_all_sessions(user: User) -> None:
     user.rotate_session_token()
 
 
+def update_profile(user: User, *, name: str, phone: str | None, department: str | None) -> None:
+    """A person's own correction of their name and contact details. Certificates issued
+    from now on carry the new name; those already issued keep the one they were issued in
+    (staff reissue one on request)."""
+    changed = {
+        field: value
+        for field, value in (
+            ("name", name),
+            ("phone", phone or None),
+            ("department", department or None),
+        )
+        if getattr(user, field) != value
+    }
+    for field, value in changed.items():
+        setattr(user, field, value)
+    if changed:
+        audit.record("user.profile", user, by=user, fields=sorted(changed))
+
+
 def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
         raise AccountError(_("The current password is not correct."), "current_password")
