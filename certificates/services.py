@@ -16,6 +16,7 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from app.core import audit
 from app.core.accounts.models import Role, User
@@ -258,6 +259,31 @@ def course_certificates(course_id: int) -> list[Certificate]:
             .order_by(Certificate.holder_name, Certificate.serial)
         ).scalars()
     )
+
+
+#: Revoked certificates a course page lists: their history, newest first.
+REVOKED_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class RevokedCertificate:
+    certificate: Certificate
+    #: The serial of the certificate that replaced it on reissue, if any.
+    replaced_by: str | None
+
+
+def revoked_certificates(course_id: int) -> list[RevokedCertificate]:
+    """A course's revoked certificates with when, why and what replaced them, for staff:
+    a revocation is part of the record, never hidden."""
+    replacement = aliased(Certificate)
+    rows = db.session.execute(
+        select(Certificate, replacement.serial)
+        .outerjoin(replacement, replacement.id == Certificate.replaced_by_id)
+        .where(Certificate.course_id == course_id, Certificate.status == CertificateStatus.REVOKED)
+        .order_by(Certificate.revoked_at.desc(), Certificate.serial)
+        .limit(REVOKED_SHOWN)
+    ).all()
+    return [RevokedCertificate(certificate, serial) for certificate, serial in rows]
 
 
 def bulk_zip(certificates: list[Certificate]) -> bytes:

@@ -29,6 +29,7 @@ def certificate_list(course_id: int):
         "courses/certificates.html",
         course=course,
         certificates=certificates.course_certificates(course.id),
+        revoked=certificates.revoked_certificates(course.id),
     )
 
 

@@ -215,6 +215,10 @@ def test_reissue_revokes_the_old_and_issues_a_new_serial(client) -> None:
     assert verify(client, old.verification_code)[0] == 200
     assert "효력이 취소" in verify(client, old.verification_code)[1]
 
+    page = client.get(f"/courses/{old.course_id}/certificates").get_data(as_text=True)
+    revoked = page.split("취소된 수료증", 1)[1]  # the history stays listed, with its reason
+    assert old.serial in revoked and "성명 정정" in revoked and new.serial in revoked
+
 
 def test_bulk_downloads_hold_every_certificate_of_the_course(client) -> None:
     first = completed_enrolment(name="가나다")
