@@ -209,6 +209,38 @@ def _course_for_report(course_id: int):
     return course
 
 
+def _half_or_404(year: int, part: str) -> str:
+    if not courses.valid_year(year) or part not in ("H1", "H2"):
+        abort(404)
+    return f"{year}{part}"
+
+
+@bp.route("/reports/<int:year>/<any(H1, H2):part>")
+@staff_only
+def half_report(year: int, part: str):
+    half = _half_or_404(year, part)
+    return render_template(
+        "surveys/report_half.html",
+        half=half,
+        year=year,
+        result=services.half_yearly_result(half, max_comments=30),
+        **_report_context(),
+    )
+
+
+@bp.route("/reports/<int:year>/<any(H1, H2):part>.pdf")
+@staff_only
+def half_report_pdf(year: int, part: str):
+    half = _half_or_404(year, part)
+    return _pdf(
+        "surveys/report_half_pdf.html",
+        f"survey-half-{half}.pdf",
+        half=half,
+        year=year,
+        result=services.half_yearly_result(half, max_comments=30),
+    )
+
+
 @bp.route("/reports/course/<int:course_id>")
 @roles(Role.INSTRUCTOR, Role.STAFF)
 def course_report(course_id: int):
@@ -244,9 +276,8 @@ def pending(course_id: int):
     )
 
 
-@bp.route("/reports/instructor/<int:user_id>")
-@roles(Role.INSTRUCTOR, Role.STAFF)
-def instructor_report(user_id: int):
+def _instructor_context(user_id: int) -> dict:
+    """An instructor's results, for themselves and for staff only."""
     if current_user.role != Role.STAFF and current_user.id != user_id:
         abort(403)
     instructor = db.session.get(User, user_id)
@@ -254,13 +285,30 @@ def instructor_report(user_id: int):
         abort(404)
     year = request.args.get("year", type=int) or local_today().year
     start, end = services.year_bounds(_year_or_404(year))
+    return {
+        "instructor": instructor,
+        "year": year,
+        "result": services.instructor_result(user_id, max_comments=15),
+        "rows": services.course_scores(start, end, instructor_id=user_id),
+    }
+
+
+@bp.route("/reports/instructor/<int:user_id>")
+@roles(Role.INSTRUCTOR, Role.STAFF)
+def instructor_report(user_id: int):
     return render_template(
-        "surveys/report_instructor.html",
-        instructor=instructor,
-        year=year,
-        result=services.instructor_result(user_id, max_comments=15),
-        rows=services.course_scores(start, end, instructor_id=user_id),
-        **_report_context(),
+        "surveys/report_instructor.html", **_instructor_context(user_id), **_report_context()
+    )
+
+
+@bp.route("/reports/instructor/<int:user_id>.pdf")
+@roles(Role.INSTRUCTOR, Role.STAFF)
+def instructor_report_pdf(user_id: int):
+    context = _instructor_context(user_id)
+    return _pdf(
+        "surveys/report_instructor_pdf.html",
+        f"survey-instructor-{user_id}-{context['year']}.pdf",
+        **context,
     )
 
 

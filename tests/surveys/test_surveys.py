@@ -7,10 +7,12 @@ the attacks on anonymity are in test_anonymity.py.
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import datetime, timedelta
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import event, func, inspect, select
 
 from app.core.accounts.models import Role, User
@@ -301,6 +303,10 @@ def test_an_instructor_sees_only_their_own_courses(client) -> None:
     assert client.get(f"/surveys/reports/course/{course.id}").status_code == 403
     assert client.get(f"/surveys/reports/instructor/{theirs.id}").status_code == 403
     assert client.get(f"/surveys/reports/instructor/{mine.id}").status_code == 200
+    assert client.get(f"/surveys/reports/instructor/{theirs.id}.pdf").status_code == 403
+    own_pdf = client.get(f"/surveys/reports/instructor/{mine.id}.pdf")
+    assert own_pdf.status_code == 200 and own_pdf.mimetype == "application/pdf"
+    assert_lean(own_pdf.data)
     assert client.get(f"/surveys/reports/course/{course.id}/pending").status_code == 403
 
 
@@ -352,6 +358,25 @@ def test_half_yearly_helpfulness_is_the_share_answering_4_or_5(app) -> None:
         ).scalar_one()
         services.submit(invitation, {helpful.id: value, usage.id: 1})
     assert services.half_yearly_result("2027H1").helpfulness == 60.0
+
+
+def test_the_half_year_report_page_and_pdf_show_the_helpfulness(client) -> None:
+    test_half_yearly_helpfulness_is_the_share_answering_4_or_5(client.application)
+    db.session.commit()
+    assert client.get("/surveys/reports/2027/H1").status_code == 302  # staff only
+    login(client, make_user(Role.STAFF).email)
+    page = client.get("/surveys/reports/2027/H1")
+    assert page.status_code == 200 and "60.0%" in page.get_data(as_text=True)
+    assert 'href="/surveys/reports/2027/H1"' in client.get("/surveys/reports/2027").get_data(
+        as_text=True
+    )
+    pdf = client.get("/surveys/reports/2027/H1.pdf")
+    assert pdf.status_code == 200 and "60.0%" in "".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages
+    )
+    assert_lean(pdf.data)
+    assert client.get("/surveys/reports/2027/H3").status_code == 404
+    assert client.get("/surveys/reports/1999/H1").status_code == 404
 
 
 def test_editing_a_template_with_answers_makes_a_new_version(app) -> None:
@@ -431,10 +456,6 @@ def test_the_report_page_issues_the_same_number_of_statements_for_6_or_36_course
 
 
 def test_reports_are_staff_pages_and_their_pdf_shows_the_score(client) -> None:
-    import io
-
-    from pypdf import PdfReader
-
     course = ended_course(title="상황허가(캐치올) 실무")
     people = [attendee(course) for _ in range(4)]
     services.invite_post_course()
