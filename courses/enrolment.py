@@ -15,6 +15,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from email.utils import parseaddr
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
@@ -444,24 +445,55 @@ def enrolments_of(learner: User) -> list[Enrollment]:
 EMAIL_SEPARATORS = re.compile(r"[\s,;]+")
 
 
-def parse_addresses(text: str) -> list[str]:
-    """E-mail addresses from pasted text or a CSV file: any cell holding an @, in order.
+#: A name longer than this is not a name but something else in the cell: left out.
+MAX_RECIPIENT_NAME = 100
 
-    Any line ending is a line end (Excel for Mac still writes a bare CR); a file the CSV
-    reader cannot read (a field over its 128 KiB limit, a NUL) is a message on the file."""
-    seen: dict[str, None] = {}
+
+def parse_addresses(text: str) -> list[tuple[str, str | None]]:
+    """(address, name) pairs from pasted text or a CSV file, in order, each address once.
+
+    An address is any cell or word holding an @. Its name is the display name of
+    `이름 <address>`, or, in a row holding one address, the first other cell that is not
+    empty (a CSV's name column; a header row has no address and is skipped). Any line
+    ending is a line end (Excel for Mac still writes a bare CR); a file the CSV reader
+    cannot read (a field over its 128 KiB limit, a NUL) is a message on the file."""
+    seen: dict[str, str | None] = {}
     try:
         for row in csv.reader(io.StringIO(text, newline=None)):
-            for cell in row:
-                for token in EMAIL_SEPARATORS.split(cell):
-                    if "@" in token:
-                        seen.setdefault(token.strip().strip("<>\"'").lower(), None)
+            for address, name in _row_recipients(row):
+                if seen.get(address) is None:
+                    seen[address] = name
     except csv.Error as error:
         raise EnrolmentError(
             _("The file could not be read as a list of addresses (%(reason)s).", reason=error),
             "file",
         ) from error
-    return list(seen)
+    return list(seen.items())
+
+
+def _row_recipients(row: list[str]) -> list[tuple[str, str | None]]:
+    found: list[tuple[str, str | None]] = []
+    others: list[str] = []
+    for cell in (cell.strip() for cell in row):
+        if "@" in cell and "<" in cell and ">" in cell:
+            name, address = parseaddr(cell)
+            found.append((address.lower(), _name(name)))
+        elif "@" in cell:
+            found.extend(
+                (token.strip().strip("<>\"'").lower(), None)
+                for token in EMAIL_SEPARATORS.split(cell)
+                if "@" in token
+            )
+        elif cell:
+            others.append(cell)
+    if len(found) == 1 and found[0][1] is None and others:
+        found = [(found[0][0], _name(others[0]))]
+    return found
+
+
+def _name(text: str) -> str | None:
+    name = " ".join(text.strip().strip("\"'").split())
+    return name if 0 < len(name) <= MAX_RECIPIENT_NAME else None
 
 
 def company_enrolments(company_id: int, course_id: int | None = None) -> list[Enrollment]:

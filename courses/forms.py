@@ -277,7 +277,10 @@ class MoveInQueueForm(Form):
 class BulkEnrolForm(Form):
     addresses = TextAreaField(
         _l("Employees' e-mail addresses"),
-        description=_l("One per line, or separated by commas."),
+        description=_l(
+            "One per line, with the name if you know it: 김민준 <minjun@example.com>. "
+            "A CSV file may have a name column beside the e-mail column."
+        ),
         validators=[Optional(), Length(max=20000)],
     )
     file = FileField(

@@ -12,6 +12,7 @@ at most BULK_INVITE_MAX_ADDRESSES addresses at a time.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -58,9 +59,12 @@ def ensure_company_may_invite(contact: User) -> Company:
     return company
 
 
-def invite_employees(course: Course, contact: User, addresses: list[str]) -> InvitationReport:
+def invite_employees(
+    course: Course, contact: User, addresses: Sequence[str | tuple[str, str | None]]
+) -> InvitationReport:
     """Queue one invitation mail per new valid address (an address already invited by
-    this company to this course is not mailed again)."""
+    this company to this course is not mailed again). An address may come with the name
+    the company knows the person by: the invitation page offers it for the account."""
     company = ensure_company_may_invite(contact)
     check_open(course)
     limit = current_app.config["BULK_INVITE_MAX_ADDRESSES"]
@@ -70,11 +74,12 @@ def invite_employees(course: Course, contact: User, addresses: list[str]) -> Inv
             "addresses",
         )
     report = InvitationReport()
-    for address in addresses:
+    for entry in addresses:
+        address, name = (entry, None) if isinstance(entry, str) else entry
         email = _valid_address(address)
         if email is None:
             report.invalid.append(address)
-        elif _invite(course, company, contact, email):
+        elif _invite(course, company, contact, email, name):
             report.sent.append(email)
         else:
             report.already_invited.append(email)
@@ -88,7 +93,7 @@ def _valid_address(address: str) -> str | None:
         return None
 
 
-def _invite(course: Course, company: Company, contact: User, email: str) -> bool:
+def _invite(course: Course, company: Company, contact: User, email: str, name: str | None) -> bool:
     token = secrets.token_urlsafe(32)
     now = utcnow()
     table = CourseInvitation.__table__
@@ -98,6 +103,7 @@ def _invite(course: Course, company: Company, contact: User, email: str) -> bool
             course_id=course.id,
             company_id=company.id,
             email=email,
+            name=name,
             token_hash=accounts.hash_token(token),
             invited_by_id=contact.id,
             created_at=now,

@@ -7,6 +7,7 @@ import io
 import re
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app.core.accounts.models import Company, Role, User
@@ -217,3 +218,37 @@ def test_a_learner_with_an_unconfirmed_address_cannot_enrol(client) -> None:
         as_text=True
     )
     assert enrolment.find_enrollment(course.id, learner.id) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "김민준 <Minjun@Example.com>\nlee@example.com",
+            [("minjun@example.com", "김민준"), ("lee@example.com", None)],
+        ),
+        (
+            '"박 도윤" <park@example.com>, choi@example.com',
+            [("park@example.com", "박 도윤"), ("choi@example.com", None)],
+        ),
+        (
+            "이름,부서,이메일\n정지호,수출관리팀,jung@example.com\n",
+            [("jung@example.com", "정지호")],
+        ),
+        ("a@example.com b@example.com 김민준", [("a@example.com", None), ("b@example.com", None)]),
+        ("kim@example.com\n김민준 <kim@example.com>", [("kim@example.com", "김민준")]),
+    ],
+)
+def test_bulk_addresses_keep_the_names_given(text, expected) -> None:
+    assert enrolment.parse_addresses(text) == expected
+
+
+def test_the_invitation_page_offers_the_name_the_company_gave(client) -> None:
+    contact = make_user(Role.COMPANY)
+    course = upcoming()
+    login(client, contact.email)
+    invite(client, course, "정지호 <jung.new@hanbit.example.com>")
+    assert "정지호" in client.get(f"/courses/{course.id}/company").get_data(as_text=True)
+    link = invitation_link("jung.new@hanbit.example.com")
+    page = client.application.test_client().get(link).get_data(as_text=True)
+    assert 'value="정지호"' in page
