@@ -18,6 +18,7 @@ from flask_login import current_user
 from app.core import caching, document_cache
 from app.core.access import public, roles, staff_only
 from app.core.accounts.models import Role
+from app.core.confirmation import confirmation_page
 from app.core.downloads import pdf_response
 from app.core.forms import ConfirmForm
 from app.core.links import external_url
@@ -187,11 +188,28 @@ def revoke_personal_feed():
     return redirect(url_for("me.home") + "#calendar-feed")
 
 
-@bp.route("/calendar/<int:year>/publish", methods=["POST"])
+@bp.route("/calendar/<int:year>/publish", methods=["GET", "POST"])
 @staff_only
 def publish_calendar(year: int):
     if not services.valid_year(year):
         abort(404)
+    if request.method == "GET":
+        return confirmation_page(
+            title=_("Publish the %(year)d calendar?", year=year),
+            consequences=[
+                _(
+                    "Every published course of the year becomes public, with the leaflet and "
+                    "the calendar feed."
+                ),
+                _("Service standard 1 counts the day it is published."),
+            ],
+            action=url_for("courses.publish_calendar", year=year),
+            confirm=_("Publish the calendar"),
+            back=url_for("courses.calendar", year=year),
+            danger=False,
+        )
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
     try:
         services.publish_calendar(year, by=acting_user())
     except services.CourseError as error:

@@ -9,6 +9,7 @@ from flask_login import current_user
 from app.core.access import public, roles
 from app.core.accounts.models import Role
 from app.core.accounts.services import AccountError
+from app.core.confirmation import confirmation_page
 from app.core.extensions import db
 from app.core.formatting import local_datetime
 from app.core.forms import ConfirmForm, flash_form_errors, show_domain_error
@@ -52,16 +53,18 @@ def enroll(course_id: int):
     return back_to_course(course)
 
 
-@bp.route("/courses/<int:course_id>/cancel", methods=["POST"])
+@bp.route("/courses/<int:course_id>/cancel", methods=["GET", "POST"])
 @roles(Role.LEARNER)
 def cancel(course_id: int):
     course = course_or_404(course_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     enrollment = enrolment.find_enrollment(course.id, current_user.id)
-    if enrollment is None:
+    if enrollment is None or not enrollment.status.is_active:
         flash(_("You are not enrolled in this course."), "error")
         return back_to_course(course)
+    if request.method == "GET":
+        return _confirm_cancel(course, enrollment)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
     try:
         enrolment.cancel(enrollment, by=acting_user())
     except enrolment.EnrolmentError as error:
@@ -69,6 +72,24 @@ def cancel(course_id: int):
     else:
         flash(_("Your enrolment has been cancelled."), "success")
     return back_to_course(course)
+
+
+def _confirm_cancel(course, enrollment):
+    waiting = enrollment.status == EnrollmentStatus.WAITING
+    return confirmation_page(
+        title=_("Leave the waiting list of %(title)s?", title=course.title)
+        if waiting
+        else _("Cancel your enrolment in %(title)s?", title=course.title),
+        consequences=[
+            _("Your place on the waiting list goes to the people after you.")
+            if waiting
+            else _("Your seat goes to the first person on the waiting list."),
+            _("You can enrol again while the course has seats or takes a waiting list."),
+        ],
+        action=url_for("courses.cancel", course_id=course.id),
+        confirm=_("Leave the waiting list") if waiting else _("Cancel my enrolment"),
+        back=url_for("courses.detail", course_id=course.id),
+    )
 
 
 @bp.route("/courses/seat/decline/<token>", methods=["GET", "POST"])

@@ -3,13 +3,14 @@ the waiting list, attendance and completion."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.core.access import roles, staff_only
 from app.core.accounts import services as accounts
 from app.core.accounts.models import Role, User
+from app.core.confirmation import confirmation_page
 from app.core.downloads import csv_response, xlsx_response
 from app.core.extensions import db
 from app.core.forms import ConfirmForm, flash_form_errors
@@ -209,10 +210,28 @@ def take_attendance(course_id: int, session_id: int):
     )
 
 
-@bp.route("/courses/<int:course_id>/close", methods=["POST"])
+@bp.route("/courses/<int:course_id>/close", methods=["GET", "POST"])
 @staff_only
 def close(course_id: int):
     course = course_or_404(course_id)
+    if request.method == "GET":
+        return confirmation_page(
+            title=_("Close %(title)s and record completion?", title=course.title),
+            consequences=[
+                _(
+                    "Each learner who attended at least %(n)d%% of the hours completes the "
+                    "course; the others do not.",
+                    n=course.completion_threshold,
+                ),
+                _(
+                    "Certificates are issued to those who completed (after the survey, if the "
+                    "course has one)."
+                ),
+            ],
+            action=url_for("courses.close", course_id=course.id),
+            confirm=_("Close the course"),
+            back=url_for("courses.roster", course_id=course.id),
+        )
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

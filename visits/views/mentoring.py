@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.core.access import roles, staff_only
 from app.core.accounts.models import Role, User
+from app.core.confirmation import confirmation_page
 from app.core.downloads import pdf_response
 from app.core.extensions import db
 from app.core.forms import ConfirmForm, flash_form_errors
@@ -150,6 +151,22 @@ def mentoring_action(case_id: int, action: str):
     else:
         flash(_("Saved."), "success")
     return _back(case)
+
+
+@bp.route("/mentoring/<int:case_id>/close", methods=["GET"])
+@roles(Role.INSTRUCTOR, Role.STAFF)
+def mentoring_confirm_close(case_id: int):
+    case = _workable_or_403(case_id)
+    return confirmation_page(
+        title=_("Close the mentoring case of %(company)s?", company=case.company.name),
+        consequences=[
+            _("No visit or action can be added to a closed case."),
+            _("The company can apply again for a new case."),
+        ],
+        action=url_for("visits.mentoring_action", case_id=case.id, action="close"),
+        confirm=_("Close the case"),
+        back=url_for("visits.mentoring_detail", case_id=case.id),
+    )
 
 
 @bp.route("/mentoring/<int:case_id>/visits", methods=["POST"])

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.core.access import public, roles, staff_only
 from app.core.accounts.models import Role
+from app.core.confirmation import confirmation_page
 from app.core.extensions import db, limiter
 from app.core.forms import ConfirmForm, flash_form_errors, show_domain_error
 from courses import services as courses
@@ -192,6 +193,22 @@ def onsite_company_action(request_id: int, action: str):
     return _perform(_own_request_or_404(request_id), *COMPANY_ACTIONS[action])
 
 
+@bp.route("/onsite/<int:request_id>/withdraw", methods=["GET"])
+@roles(Role.COMPANY)
+def onsite_confirm_withdraw(request_id: int):
+    onsite = _own_request_or_404(request_id)
+    return confirmation_page(
+        title=_("Withdraw the request %(title)s?", title=onsite.title),
+        consequences=[
+            _("The sign-up link stops working and the institute stops preparing the visit."),
+            _("To train later, make a new request."),
+        ],
+        action=url_for("visits.onsite_company_action", request_id=onsite.id, action="withdraw"),
+        confirm=_("Withdraw"),
+        back=url_for("visits.onsite_detail", request_id=onsite.id),
+    )
+
+
 @bp.route("/onsite/<int:request_id>/extend", methods=["POST"])
 @roles(Role.COMPANY)
 def onsite_extend(request_id: int):
@@ -243,6 +260,19 @@ STAFF_ACTIONS = {
 @staff_only
 def onsite_staff_action(request_id: int, action: str):
     return _perform(_request_or_404(request_id), *STAFF_ACTIONS[action])
+
+
+@bp.route("/onsite/<int:request_id>/close", methods=["GET"])
+@staff_only
+def onsite_confirm_close(request_id: int):
+    onsite = _request_or_404(request_id)
+    return confirmation_page(
+        title=_("Close the request %(title)s?", title=onsite.title),
+        consequences=[_("The request leaves the open work; its record stays.")],
+        action=url_for("visits.onsite_staff_action", request_id=onsite.id, action="close"),
+        confirm=_("Close"),
+        back=url_for("visits.onsite_detail", request_id=onsite.id),
+    )
 
 
 @bp.route("/onsite/<int:request_id>/decline", methods=["POST"])
