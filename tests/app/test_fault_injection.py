@@ -430,7 +430,10 @@ def test_bulk_invitation_fails_whole(client, patch) -> None:
     # `invite_employees` invites address after address; the last thing it does is invite
     # (and queue the mail of) the last address.
     fault = fail_after(
-        patch, courses.invitations, "_invite", lambda course, company, by, email: email == last
+        patch,
+        courses.invitations,
+        "_invite",
+        lambda course, company, by, email, name: email == last,
     )
     before = snapshot()
     post_failing(client, url, form, fault, before)
