@@ -223,6 +223,9 @@ class Course(db.Model):
     def has_started(self, now: datetime) -> bool:
         return now >= self.starts_at
 
+    def has_ended(self, now: datetime) -> bool:
+        return now >= self.ends_at
+
 
 class Material(db.Model):
     """An uploaded course material. Uploading under the same title adds a newer version."""

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select, true
+from sqlalchemy import Select, case, func, select, true
 from sqlalchemy.orm import selectinload
 
 from app.core import audit
@@ -188,15 +188,23 @@ def _public_courses(filters: CourseFilter) -> Select:
 def catalog_page(
     filters: CourseFilter, *, number: int, size: int = CATALOG_PAGE_SIZE
 ) -> CoursePage:
-    """A page of the public catalog: a count and at most `size` courses, whatever the data."""
+    """A page of the public catalog: a count and at most `size` courses, whatever the data.
+    The courses still to come first, soonest first; then those that have ended, latest
+    first (a visitor looks for what they can still attend)."""
     matching = _public_courses(filters)
+    ended = Course.ends_at <= utcnow()
     total = db.session.execute(
         select(func.count()).select_from(matching.order_by(None).subquery())
     ).scalar_one()
     number = min(max(number, 1), max(1, -(-total // size)))
     courses = db.session.execute(
         matching.options(selectinload(Course.instructors))
-        .order_by(Course.starts_at, Course.id)
+        .order_by(
+            case((ended, 1), else_=0),
+            case((ended, None), else_=Course.starts_at),  # upcoming: soonest first
+            Course.starts_at.desc(),  # ended: latest first
+            Course.id,
+        )
         .offset((number - 1) * size)
         .limit(size)
     ).scalars()
