@@ -38,13 +38,7 @@ def cached_pdf(template: str, **context: object) -> bytes:
     """The PDF of `template`, laid out only when its HTML was never laid out before."""
     html = render_template(template, **context)
     key = hashlib.sha256(html.encode("utf-8")).hexdigest()
-    folder = _folder()
-    path = folder / f"{key}.pdf"
-    with suppress(FileNotFoundError):
-        return path.read_bytes()
-    data = render_pdf_from_html(html)
-    _store(folder, path, data)
-    return data
+    return _read_or_make(f"{key}.pdf", lambda: render_pdf_from_html(html))
 
 
 #: The settings a document may print: part of every stamped key.
@@ -63,8 +57,13 @@ def stored(kind: str, stamp: Sequence[object], make: Callable[[], bytes], suffix
         code_fingerprint(),
     ]
     key = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return _read_or_make(f"{key}{suffix}", make)
+
+
+def _read_or_make(name: str, make: Callable[[], bytes]) -> bytes:
+    """The stored file `name`, or what `make` returns, stored under that name."""
     folder = _folder()
-    path = folder / f"{key}{suffix}"
+    path = folder / name
     with suppress(FileNotFoundError):
         return path.read_bytes()
     data = make()

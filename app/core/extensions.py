@@ -58,26 +58,26 @@ def insert_ignoring_conflicts(table, *, on: list[str]):
     The database, not a prior SELECT, decides who wins when two writers race for the same
     unique key; the loser's statement simply inserts nothing.
     """
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(table).on_conflict_do_nothing(index_elements=on)
+    return _dialect_insert(table).on_conflict_do_nothing(index_elements=on)
 
 
 def insert_adding_on_conflict(table, rows: list[dict], *, on: list[str], add: list[str]):
     """INSERT ... ON CONFLICT (on) DO UPDATE SET column = column + the new row's value, for
     each column of `add`: counters kept by several writers, summed by the database."""
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    dialect = db.session.get_bind().dialect.name
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(rows)
+    statement = _dialect_insert(table).values(rows)
     return statement.on_conflict_do_update(
         index_elements=on,
         set_={name: table.c[name] + statement.excluded[name] for name in add},
     )
+
+
+def _dialect_insert(table):
+    """An INSERT of the session's database dialect, which has ON CONFLICT."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    dialect = db.session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 def lock_row(column, row_id: int) -> None:
