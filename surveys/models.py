@@ -256,7 +256,20 @@ class Answer(db.Model):
     )
 
 
-class Tally(db.Model):
+class _ReportScope:
+    """The columns that say which report scope a counter belongs to."""
+
+    #: The scope's name (Scope.name: kind, course, half-year), unique with the rest of the
+    #: counter's key where the nullable columns could not be.
+    scope: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[SurveyKind] = mapped_column(enum_type(SurveyKind))
+    course_id: Mapped[int | None] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True
+    )
+    half: Mapped[str | None] = mapped_column(String(6), index=True)
+
+
+class Tally(_ReportScope, db.Model):
     """Released answers counted per report scope, question and value: what the reports
     read, so that a year's report costs the same at ten years of answers as at one.
 
@@ -269,14 +282,6 @@ class Tally(db.Model):
     __tablename__ = "survey_tallies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: The scope's name (Scope.name: kind, course, half-year), unique with the question and
-    #: value where the nullable columns could not be.
-    scope: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[SurveyKind] = mapped_column(enum_type(SurveyKind))
-    course_id: Mapped[int | None] = mapped_column(
-        ForeignKey("courses.id", ondelete="CASCADE"), index=True
-    )
-    half: Mapped[str | None] = mapped_column(String(6), index=True)
     question_id: Mapped[int] = mapped_column(
         ForeignKey("survey_questions.id", ondelete="CASCADE"), index=True
     )
@@ -286,18 +291,12 @@ class Tally(db.Model):
     __table_args__ = (UniqueConstraint("scope", "question_id", "value"),)
 
 
-class ReleasedCount(db.Model):
+class ReleasedCount(_ReportScope, db.Model):
     """Responses released per report scope and template version (see Tally)."""
 
     __tablename__ = "survey_released_counts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    scope: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[SurveyKind] = mapped_column(enum_type(SurveyKind))
-    course_id: Mapped[int | None] = mapped_column(
-        ForeignKey("courses.id", ondelete="CASCADE"), index=True
-    )
-    half: Mapped[str | None] = mapped_column(String(6), index=True)
     template_id: Mapped[int] = mapped_column(ForeignKey("survey_templates.id"), index=True)
     responses: Mapped[int]
     #: Of them, released in a batch smaller than k (Response.small_batch).
