@@ -209,35 +209,28 @@ def _course_for_report(course_id: int):
     return course
 
 
-def _half_or_404(year: int, part: str) -> str:
-    if not courses.valid_year(year) or part not in ("H1", "H2"):
-        abort(404)
-    return f"{year}{part}"
+def _half_context(year: int, part: str) -> dict:
+    half = f"{_year_or_404(year)}{part}"
+    return {
+        "half": half,
+        "year": year,
+        "result": services.half_yearly_result(half, max_comments=30),
+    }
 
 
 @bp.route("/reports/<int:year>/<any(H1, H2):part>")
 @staff_only
 def half_report(year: int, part: str):
-    half = _half_or_404(year, part)
     return render_template(
-        "surveys/report_half.html",
-        half=half,
-        year=year,
-        result=services.half_yearly_result(half, max_comments=30),
-        **_report_context(),
+        "surveys/report_half.html", **_half_context(year, part), **_report_context()
     )
 
 
 @bp.route("/reports/<int:year>/<any(H1, H2):part>.pdf")
 @staff_only
 def half_report_pdf(year: int, part: str):
-    half = _half_or_404(year, part)
     return _pdf(
-        "surveys/report_half_pdf.html",
-        f"survey-half-{half}.pdf",
-        half=half,
-        year=year,
-        result=services.half_yearly_result(half, max_comments=30),
+        "surveys/report_half_pdf.html", f"survey-half-{year}{part}.pdf", **_half_context(year, part)
     )
 
 
