@@ -16,16 +16,14 @@ class LoginForm(Form):
     password = PasswordField(_l("Password"), validators=[NotBlank()])
 
 
-class ProfileForm(Form):
-    """What a person corrects about themselves: the name certificates are issued in, and
-    how the education team reaches them."""
-
-    name = StringField(
-        _l("Name"),
-        filters=[strip_filter],
-        validators=[NotBlank(), Length(max=100)],
-        description=_l("As it should appear on your certificates."),
+def _name_field(**extra) -> StringField:
+    return StringField(
+        _l("Name"), filters=[strip_filter], validators=[NotBlank(), Length(max=100)], **extra
     )
+
+
+class _ContactFields(Form):
+    name = _name_field()
     phone = StringField(
         _l("Phone"), filters=[strip_filter], validators=[Optional(), Length(max=30)]
     )
@@ -34,7 +32,14 @@ class ProfileForm(Form):
     )
 
 
-class _PersonFields(Form):
+class ProfileForm(_ContactFields):
+    """What a person corrects about themselves: the name certificates are issued in, and
+    how the education team reaches them."""
+
+    name = _name_field(description=_l("As it should appear on your certificates."))
+
+
+class _PersonFields(_ContactFields):
     email = EmailField(
         _l("E-mail"),
         filters=[strip_filter],
@@ -43,13 +48,6 @@ class _PersonFields(Form):
             Email(message=_l("Enter a valid e-mail address.")),
             Length(max=254),
         ],
-    )
-    name = StringField(_l("Name"), filters=[strip_filter], validators=[NotBlank(), Length(max=100)])
-    phone = StringField(
-        _l("Phone"), filters=[strip_filter], validators=[Optional(), Length(max=30)]
-    )
-    department = StringField(
-        _l("Department"), filters=[strip_filter], validators=[Optional(), Length(max=100)]
     )
     password = new_password_field(_l("Password"))
     confirm = confirmation_field(_l("Confirm password"), of="password")
