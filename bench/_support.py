@@ -1,4 +1,5 @@
-"""Pieces the benchmarks share: a scratch PostgreSQL database and app clean-up."""
+"""Pieces the benchmarks share: the survey answers their data are made of, a scratch PostgreSQL
+database, app clean-up."""
 
 from __future__ import annotations
 
@@ -14,6 +15,24 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from app.core.extensions import db
+
+# --- Survey answers the benchmarks' data sets are made of ---------------------------------
+
+#: Weights of the answers 1..5 of a 5-point question, per kind of course.
+LIKERT_PROFILES = (
+    (1, 2, 8, 37, 52),  # a favourite
+    (2, 4, 12, 40, 42),  # the usual
+    (4, 8, 20, 38, 30),  # one that misses the target
+)
+PROFILE_WEIGHTS = (3, 5, 2)
+COMMENTS = (
+    "판정 실습 시간이 더 있었으면 좋겠습니다.",
+    "사례 중심의 설명이 업무에 바로 도움이 되었습니다.",
+    "교재의 법령 개정 내용이 최신이라 좋았습니다.",
+    "온라인 접속이 가끔 끊겼습니다. 점검 부탁드립니다.",
+    "강사님 설명이 명확하고 질의응답이 충분했습니다.",
+    "심화 과정도 개설해 주시면 꼭 듣고 싶습니다.",
+)
 
 
 class Unreachable(Exception):

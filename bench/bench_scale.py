@@ -321,8 +321,9 @@ class InProcess:
     counter: StatementCounter
 
 
-def in_process(data: bigdata.Dataset, documents: Path) -> InProcess:
-    app = create_app(
+def bench_app(data: bigdata.Dataset, documents: Path):
+    """The product on a data set, for the measures taken in this process."""
+    return create_app(
         {
             "SQLALCHEMY_DATABASE_URI": data.url,
             "SECRET_KEY": os.environ["SECRET_KEY"],
@@ -334,6 +335,10 @@ def in_process(data: bigdata.Dataset, documents: Path) -> InProcess:
             "RATELIMIT_ENABLED": False,
         }
     )
+
+
+def in_process(data: bigdata.Dataset, documents: Path) -> InProcess:
+    app = bench_app(data, documents)
     with app.app_context():
         counter = StatementCounter(db.engine)
     staff = app.test_client()
@@ -551,16 +556,7 @@ def measure_pdfs(data: bigdata.Dataset, documents: Path, report: Report) -> None
     from courses import services as courses
     from courses.models import CourseStatus
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": data.url,
-            "SECRET_KEY": os.environ["SECRET_KEY"],
-            "BASE_URL": BASE_URL,
-            "PUBLIC_PAGE_CACHE_SECONDS": 0,
-            "DOCUMENT_CACHE_DIR": str(documents),
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    app = bench_app(data, documents)
     fonts = font_configuration()
     engine, label = "(WeasyPrint)", data.spec.label
     with app.test_request_context("/", base_url=BASE_URL):

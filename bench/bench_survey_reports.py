@@ -62,7 +62,15 @@ sys.path.insert(0, str(ROOT))
 # Keep create_app from writing instance/secret_key in the checkout; nothing is signed here.
 os.environ.setdefault("SECRET_KEY", "bench-not-a-secret")
 
-from _support import Unreachable, count_released_answers, dispose, scratch_database  # noqa: E402
+from _support import (  # noqa: E402
+    COMMENTS,
+    LIKERT_PROFILES,
+    PROFILE_WEIGHTS,
+    Unreachable,
+    count_released_answers,
+    dispose,
+    scratch_database,
+)
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import event, insert, text  # noqa: E402
@@ -109,21 +117,7 @@ MEASURE_TIME_BUDGET_S = 90.0
 CHECK_TOLERANCE = 1e-9
 
 #: Answer distributions of a 5-point question (weights of 1..5): most courses go down well.
-LIKERT_PROFILES = (
-    (1, 2, 8, 37, 52),  # a favourite
-    (2, 4, 12, 40, 42),  # the usual
-    (4, 8, 20, 38, 30),  # one that misses the target
-)
-PROFILE_WEIGHTS = (3, 5, 2)
 TICKS = ((0, 1, 2), (30, 45, 25))  # how many topics the multiple-choice question gets
-COMMENTS = (
-    "판정 실습 시간이 더 있었으면 좋겠습니다.",
-    "사례 중심의 설명이 업무에 바로 도움이 되었습니다.",
-    "교재의 법령 개정 내용이 최신이라 좋았습니다.",
-    "온라인 접속이 가끔 끊겼습니다. 점검 부탁드립니다.",
-    "강사님 설명이 명확하고 질의응답이 충분했습니다.",
-    "심화 과정도 개설해 주시면 꼭 듣고 싶습니다.",
-)
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 MEASUREMENTS = (
     "year data",

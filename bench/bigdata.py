@@ -66,6 +66,7 @@ sys.path.insert(0, str(ROOT))
 # Keep create_app from writing instance/secret_key in the checkout; nothing is signed here.
 os.environ.setdefault("SECRET_KEY", "bench-not-a-secret")
 
+from _support import COMMENTS, LIKERT_PROFILES, PROFILE_WEIGHTS  # noqa: E402
 from sqlalchemy import JSON, create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import Connection, make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
@@ -127,17 +128,6 @@ GIVEN = (
 )
 COMPANY_PREFIXES = "가나다라마바사아자차카타파하"
 COMPANY_WORDS = ("정밀", "전자", "화학", "기계", "소재", "테크", "산업", "통상", "에너지", "바이오")
-COMMENTS = (
-    "판정 실습 시간이 더 있었으면 좋겠습니다.",
-    "사례 중심의 설명이 업무에 바로 도움이 되었습니다.",
-    "교재의 법령 개정 내용이 최신이라 좋았습니다.",
-    "온라인 접속이 가끔 끊겼습니다. 점검 부탁드립니다.",
-    "강사님 설명이 명확하고 질의응답이 충분했습니다.",
-    "심화 과정도 개설해 주시면 꼭 듣고 싶습니다.",
-)
-#: Weights of the answers 1..5 of a 5-point question, per kind of course.
-LIKERT_PROFILES = ((1, 2, 8, 37, 52), (2, 4, 12, 40, 42), (4, 8, 20, 38, 30))
-PROFILE_WEIGHTS = (3, 5, 2)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # certificates.models.CODE_ALPHABET
 
 
@@ -305,7 +295,8 @@ def _read_meta(url: str, key: str) -> dict | None:
 
 
 def cache_key(spec: Spec, dialect_name: str) -> str:
-    """Spec, this file and the schema's DDL on the engine: any change builds anew."""
+    """Spec, this file, the shared answer data (_support.py) and the schema's DDL on the
+    engine: any change builds anew."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "RATELIMIT_ENABLED": False})
@@ -313,6 +304,7 @@ def cache_key(spec: Spec, dialect_name: str) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps(asdict(spec), sort_keys=True).encode())
     digest.update(Path(__file__).read_bytes())
+    digest.update((Path(__file__).parent / "_support.py").read_bytes())
     with app.app_context():
         for table in db.metadata.sorted_tables:
             digest.update(str(CreateTable(table).compile(dialect=dialect)).encode())
