@@ -95,6 +95,8 @@ def invitation_for(enrollment: Enrollment) -> Invitation:
 
 
 def answers_with(overall: int, **extra) -> dict:
+    """Post-course answers: `overall` on the overall question, 4 on the other scales, the
+    `comment`, and the `ticks` that the multiple-choice question offers (none by default)."""
     template = services.current_template(SurveyKind.POST_COURSE)
     answers = {}
     for question in template.questions:
@@ -103,7 +105,7 @@ def answers_with(overall: int, **extra) -> dict:
         elif question.type == QuestionType.TEXT:
             answers[question.id] = extra.get("comment", "")
         else:
-            answers[question.id] = []
+            answers[question.id] = [t for t in extra.get("ticks", ()) if t <= len(question.options)]
     return answers
 
 

@@ -18,14 +18,11 @@ from app.core.timeutil import utcnow
 from surveys import services
 from surveys.models import (
     Answer,
-    Metric,
-    QuestionType,
     ReleasedCount,
     Response,
-    SurveyKind,
     Tally,
 )
-from tests.surveys.test_surveys import attendee, ended_course, invitation_for
+from tests.surveys.test_surveys import answers_with, attendee, ended_course, invitation_for
 
 K = 3
 MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0012_survey_tallies.py"
@@ -74,21 +71,6 @@ def kept() -> tuple[dict, dict]:
     return tallies, released
 
 
-def answers(overall: int, ticks: list[int], comment: str) -> dict:
-    template = services.current_template(SurveyKind.POST_COURSE)
-    given_answers = {}
-    for question in template.questions:
-        if question.type == QuestionType.LIKERT:
-            given_answers[question.id] = overall if question.metric == Metric.OVERALL else 4
-        elif question.type == QuestionType.TEXT:
-            given_answers[question.id] = comment
-        elif question.type == QuestionType.MULTIPLE:
-            given_answers[question.id] = [t for t in ticks if t <= len(question.options)]
-        else:
-            given_answers[question.id] = ticks[0] if ticks else 1
-    return given_answers
-
-
 submission = st.tuples(
     st.integers(min_value=0, max_value=2),  # which of three courses
     st.integers(min_value=1, max_value=5),  # the overall answer
@@ -116,7 +98,9 @@ def test_tallies_equal_the_released_answers_and_reports_their_figures(app, submi
     for course_index, overall, ticks, comment in submissions:
         course = courses[course_index]
         enrollment = handed[course.id].pop()
-        services.submit(invitation_for(enrollment), answers(overall, ticks, comment))
+        services.submit(
+            invitation_for(enrollment), answers_with(overall, ticks=ticks, comment=comment)
+        )
         db.session.commit()
         given_overall[course.id].append(overall)
         assert kept() == recounted()  # after every submission, released or not
@@ -143,7 +127,9 @@ def test_the_migration_counts_what_was_released_before_it(app) -> None:
     people = [attendee(course) for _ in range(K + 1)]
     services.invite_post_course()
     for number, person in enumerate(people):
-        services.submit(invitation_for(person), answers(1 + number % 5, [1, 2], "좋았습니다"))
+        services.submit(
+            invitation_for(person), answers_with(1 + number % 5, ticks=[1, 2], comment="좋았습니다")
+        )
     services.release_due(now=utcnow() + timedelta(days=365))
     db.session.commit()
     before = kept()
