@@ -51,12 +51,12 @@ def download(serial: str):
 @public
 def verify_form():
     """Type a code instead of scanning it; a well-formed one goes to its page."""
-    form = VerifyCodeForm(formdata=request.args if "code" in request.args else None)
-    if "code" in request.args:
-        if form.validate():
-            return redirect(url_for("certificates.verify", code=form.code.data), 303)
-        return render_template("certificates/verify_form.html", form=form), 400
-    return render_template("certificates/verify_form.html", form=form)
+    if "code" not in request.args:
+        return render_template("certificates/verify_form.html", form=VerifyCodeForm(formdata=None))
+    form = VerifyCodeForm(formdata=request.args)
+    if form.validate():
+        return redirect(url_for("certificates.verify", code=form.code.data), 303)
+    return render_template("certificates/verify_form.html", form=form), 400
 
 
 @bp.route("/verify/<code>")
