@@ -1,0 +1,1 @@
+"""The voice desk: privacy (being built)."""

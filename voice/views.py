@@ -1,0 +1,1 @@
+"""The voice desk: views (being built)."""
