@@ -98,11 +98,13 @@ def _import_models() -> None:
     """Import every model so that the metadata (and Alembic) sees all tables."""
     import app.core.accounts.models
     import app.core.audit
-    import app.core.outbox  # noqa: F401
+    import app.core.outbox
+    import app.standards.models  # noqa: F401
     import certificates.models  # noqa: F401
     import courses.models  # noqa: F401
     import surveys.models  # noqa: F401
     import visits.models  # noqa: F401
+    import voice.models  # noqa: F401
 
 
 def _select_locale() -> str:
@@ -119,20 +121,24 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import me_bp
     from app.main import bp as main_bp
     from app.staff.views import bp as staff_bp
+    from app.standards.views import bp as standards_bp
     from certificates.views import bp as certificates_bp
     from courses.views import bp as courses_bp
     from surveys.views import bp as surveys_bp
     from visits.views import bp as visits_bp
+    from voice.views import bp as voice_bp
 
     for blueprint in (
         main_bp,
         accounts_bp,
         me_bp,
         staff_bp,
+        standards_bp,
         courses_bp,
         certificates_bp,
         surveys_bp,
         visits_bp,
+        voice_bp,
     ):
         app.register_blueprint(blueprint)
 

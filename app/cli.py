@@ -15,7 +15,16 @@ from app.core.vocabulary import CompanySize, Region
 def init_app(app: Flask) -> None:
     from app.core import outbox
 
-    for command in (create_user, seed_demo, announce_due, remind_due, surveys_cli, visits_cli):
+    for command in (
+        create_user,
+        seed_demo,
+        announce_due,
+        remind_due,
+        surveys_cli,
+        visits_cli,
+        standards_cli,
+        voice_cli,
+    ):
         app.cli.add_command(command)
     outbox.init_app(app)
 
@@ -86,7 +95,8 @@ def seed_demo() -> None:
     """Load a realistic demo year (idempotent: running it again adds nothing)."""
     from app.demo import seed
 
-    summary = seed()
+    with unit_of_work():  # commits what the steps that do not commit themselves wrote
+        summary = seed()
     click.echo(summary.report())
 
 
@@ -174,3 +184,63 @@ def lapse_due() -> None:
     from visits.services import lapse_due as run
 
     click.echo(f"On-site requests lapsed: {run(unit=unit_of_work)}.")  # one per request
+
+
+@click.group("standards")
+def standards_cli() -> None:
+    """The service-standards report."""
+
+
+@standards_cli.command("report")
+@click.option("--year", required=True, type=click.IntRange(2000, 2100), help="e.g. 2026.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the report as a PDF to this file.",
+)
+@with_appcontext
+def standards_report(year: int, output: str | None) -> None:
+    """Print every standard of the year with its figure, target and state (as the data
+    stands now; nothing is published or changed)."""
+    from flask_babel import gettext as _
+
+    from app.core.formatting import local_datetime
+    from app.standards.documents import report_pdf
+    from app.standards.services import compute, published_report
+
+    report = compute(year)
+    click.echo(_("Service standards %(year)d", year=year))
+    click.echo(_("Figures as of %(date)s", date=local_datetime(report.computed_at)))
+    for item in report.standards:
+        click.echo(
+            f"{item.number:>2}. {item.title}: {item.figure.text} "
+            f"({_('target')} {item.target.text}) - {item.state.label}"
+        )
+    if output:
+        with open(output, "wb") as pdf:
+            pdf.write(report_pdf(report, published_report(year)))
+        click.echo(f"Written to {output}.")
+
+
+@click.group("voice")
+def voice_cli() -> None:
+    """The customers' voice desk."""
+
+
+@voice_cli.command("purge")
+@click.option(
+    "--older-than-days",
+    type=click.IntRange(min=1),
+    default=3 * 365,
+    show_default=True,
+    help="Closed items closed longer ago than this lose their personal data.",
+)
+@with_appcontext
+def voice_purge(older_than_days: int) -> None:
+    """The retention rule: scrub the personal data of old closed items, keeping their
+    figures (idempotent)."""
+    from voice.services import purge
+
+    with unit_of_work():
+        scrubbed = purge(older_than_days=older_than_days)
+    click.echo(f"Voice items scrubbed: {scrubbed}.")

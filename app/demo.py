@@ -15,7 +15,8 @@ from app.core.accounts.models import Company, Role, User
 from app.core.extensions import db
 from app.core.timeutil import local_to_utc, local_today, utcnow
 from app.core.vocabulary import CompanySize, Region
-from courses import announcements, attendance, enrolment
+from app.standards import services as standards
+from courses import announcements, attendance, demo_demand, enrolment, materials
 from courses import services as courses
 from courses.models import (
     AttendanceStatus,
@@ -34,6 +35,7 @@ from surveys.models import Invitation, QuestionType, SurveyKind
 from visits import mentoring
 from visits import services as visits
 from visits.models import ChecklistStatus, CpStatus, MentoringCase, MentoringNeed
+from voice import demo as voice_demo
 
 DEMO_PASSWORD = "coursedesk-demo"
 
@@ -371,11 +373,16 @@ def seed(today: date | None = None) -> SeedSummary:
     _courses(summary, year + 1, NEXT_YEAR_DRAFTS, teachers)
     _workshop(summary, today, teachers)
     _history(summary, year, learners, staff[0], today)
+    for _material in range(materials.seed_demo(year, by=staff[0])):
+        summary.count("course materials")
+    demo_demand.seed(summary, year, staff[0], today)
     _upcoming_enrolments(summary, learners)
     _subscribers(summary)
     _survey_history(summary, year, today)
     _onsite_requests(summary, companies)
     _mentoring_and_meetings(summary, companies, teachers, staff[0], today)
+    voice_demo.seed(summary, staff=staff[0], learner=learners[0])
+    _last_year(summary, today, learners, staff[0], teachers)
 
     summary.logins = [
         ("staff", STAFF[0][0]),
@@ -601,7 +608,8 @@ COMMENTS = [
 
 
 def _survey_history(summary: SeedSummary, year: int, today: date) -> None:
-    """Post-course answers for the courses that ran, and the first half-year's survey."""
+    """Post-course answers for the courses that ran, and the survey of each half-year that
+    has ended."""
     rng = random.Random(year)
     template = surveys.current_template(SurveyKind.POST_COURSE)
     closed = (
@@ -632,15 +640,15 @@ def _survey_history(summary: SeedSummary, year: int, today: date) -> None:
                     answers[question.id] = rng.choice(COMMENTS) if rng.random() < 0.4 else ""
             surveys.submit(invitation, answers)
             summary.count("survey responses")
-    first_half = f"{year}H1"
-    if today.month >= 7 and surveys.invite_half_yearly(first_half).invited:
+    for part, ended_on in (("H1", date(year, 7, 1)), ("H2", date(year + 1, 1, 1))):
+        half = f"{year}{part}"
+        if today < ended_on or not surveys.invite_half_yearly(half).invited:
+            continue
         half_template = surveys.current_template(SurveyKind.HALF_YEARLY)
         helpful, usage, comment = half_template.questions
         for invitation in (
             db.session.execute(
-                select(Invitation).where(
-                    Invitation.half == first_half, Invitation.answered_on.is_(None)
-                )
+                select(Invitation).where(Invitation.half == half, Invitation.answered_on.is_(None))
             )
             .scalars()
             .all()
@@ -796,3 +804,35 @@ def _mentoring_and_meetings(
             by=staff,
         )
         summary.count("instructor meetings")
+
+
+def _last_year(
+    summary: SeedSummary, today: date, learners: list[User], staff: User, teachers: list[User]
+) -> None:
+    """Last year as it ran (calendar, courses, attendance, surveys, materials, meetings) and
+    its service-standards report, published in January."""
+    year = today.year - 1
+    _courses(summary, year, SCHEDULE, teachers)
+    if not courses.calendar_is_public(year):
+        courses.publish_calendar(year, by=staff, at=local_to_utc(datetime(year, 1, 9, 10, 0)))
+        summary.count("published calendars")
+    _history(summary, year, learners, staff, today)
+    materials_until = local_to_utc(datetime(year, 12, 31, 12, 0))
+    for _material in range(materials.seed_demo(year, by=staff, today_utc=materials_until)):
+        summary.count("course materials")
+    _survey_history(summary, year, today)
+    if not meetings.meeting_standard(year, today=today).held:
+        for held_on, title in ((date(year, 6, 19), "상반기"), (date(year, 12, 11), "하반기")):
+            meetings.save(
+                meetings.MeetingRecord(
+                    held_on=held_on,
+                    title=f"{year}년 {title} 강사 간담회",
+                    attendee_ids=[teacher.id for teacher in teachers] + [staff.id],
+                    agenda="만족도 결과 공유와 교재 개정 논의",
+                ),
+                by=staff,
+            )
+    if standards.published_report(year) is None:
+        published_on = min(local_to_utc(datetime(year + 1, 1, 20, 10, 0)), utcnow())
+        standards.publish(year, by=staff, now=published_on)
+        summary.count("published standards reports")

@@ -33,7 +33,7 @@ def home():
         "main/home.html",
         upcoming=courses.upcoming_courses(limit=6),
         announcements=announcements.published_announcements(limit=3),
-        calendar_years=courses.published_years(),
+        calendar_year=courses.current_calendar_year(),
     )
 
 

@@ -11,6 +11,11 @@ name, e-mail address and phone are replaced by "탈퇴 회원 #<id>" in audit de
 the texts of other rows (`app.core.erasure` says what counts as a mention). Survey answers
 were never linked to the person. Certificates already issued stay verifiable without the
 holder's name, as the institute must keep what it certified.
+
+Consent records (`app.core.accounts.consent`) are exported with the account. Deletion
+ends every standing consent at that moment and keeps the rows: they are the proof of
+what was agreed to, in which version of the text and when, and they hold nothing that
+identifies the person beyond the account they belong to, which is pseudonymised.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ import certificates.privacy
 import courses.privacy
 import surveys.privacy
 import visits.privacy
+import voice.privacy
 from app.core import audit, outbox
+from app.core.accounts import consent
 from app.core.accounts.models import DELETED_NAME, AccountToken, Role, User
 from app.core.accounts.services import AccountError
 from app.core.erasure import Person
@@ -33,7 +40,13 @@ from app.core.extensions import db
 from app.core.timeutil import utcnow
 
 #: Every feature that holds personal data; each one exports and erases its own.
-FEATURES = (courses.privacy, certificates.privacy, surveys.privacy, visits.privacy)
+FEATURES = (
+    courses.privacy,
+    certificates.privacy,
+    surveys.privacy,
+    visits.privacy,
+    voice.privacy,
+)
 
 
 def personal_data(user: User) -> dict[str, Any]:
@@ -55,6 +68,7 @@ def personal_data(user: User) -> dict[str, Any]:
             },
         },
     }
+    data["consents"] = consent.export(user)
     for feature in FEATURES:
         data.update(feature.export(user))
     return data
@@ -71,6 +85,7 @@ def delete_personal_data(user: User, password: str) -> None:
         feature.erase(user)
     outbox.erase_recipient(person)
     audit.scrub(person)
+    consent.end_all(user)
     db.session.execute(delete(AccountToken).where(AccountToken.user_id == user.id))
     user.name = DELETED_NAME
     user.email = f"deleted-{user.id}-{secrets.token_hex(4)}@deleted.invalid"

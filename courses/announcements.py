@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import joinedload
 
 from app.core import audit, outbox
@@ -27,7 +27,7 @@ from app.core.formatting import hours as format_hours
 from app.core.formatting import local_datetime, won
 from app.core.links import external_url
 from app.core.timeutil import local_today, to_local, utcnow
-from courses import notifications
+from courses import demand, notifications
 from courses.models import (
     Announcement,
     Course,
@@ -184,6 +184,7 @@ def announce(course: Course, *, now: datetime | None = None) -> bool:
     if won_the_race:
         db.session.refresh(announcement)
         _queue_newsletter(announcement, course)
+        demand.notify_matching(course)  # standard 5: the people who asked for this topic
     return won_the_race
 
 
@@ -260,6 +261,24 @@ def announcement_standard(
             AnnouncementStandardRow(course, announcement_date(course), published_at, state)
         )
     return result
+
+
+@dataclass(frozen=True)
+class NamedAnnouncements:
+    """Standard 11 for announcements: each names the staff member who last edited it, or
+    else the education team's configured contact person."""
+
+    published: int
+    by_editor: int
+
+
+def named_announcements(year: int) -> NamedAnnouncements:
+    published, by_editor = db.session.execute(
+        select(func.count(), func.count(Announcement.updated_by_id))
+        .join(Course, Course.id == Announcement.course_id)
+        .where(Course.year == year, Announcement.published_at.is_not(None))
+    ).one()
+    return NamedAnnouncements(published, by_editor)
 
 
 def starting_soon_unannounced(*, now: datetime | None = None) -> list[Course]:
@@ -344,7 +363,28 @@ def unsubscribe(token: str) -> Subscriber:
         raise AnnouncementError(_("This unsubscribe link is not valid."))
     if subscriber.unsubscribed_at is None:
         subscriber.unsubscribed_at = utcnow()
+    _withdraw_newsletter_consent(subscriber.email)
     return subscriber
+
+
+def unsubscribe_address(email: str) -> None:
+    """Stop the newsletter for an address (its owner withdrew their consent on /me)."""
+    subscriber = db.session.execute(
+        select(Subscriber).where(Subscriber.email == email.strip().lower())
+    ).scalar_one_or_none()
+    if subscriber is not None and subscriber.unsubscribed_at is None:
+        subscriber.unsubscribed_at = utcnow()
+
+
+def _withdraw_newsletter_consent(email: str) -> None:
+    """Unsubscribing from a mail's link withdraws the account's newsletter consent too, so
+    that /me and the consent record say what the mailing does."""
+    from app.core.accounts import consent
+    from app.core.accounts.services import find_user
+
+    user = find_user(email)
+    if user is not None:
+        consent.withdraw(user, consent.NEWSLETTER)
 
 
 def is_subscribed(email: str) -> bool:

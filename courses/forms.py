@@ -30,7 +30,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from app.core.accounts.forms import confirmation_field, new_password_field
+from app.core.accounts.consent import NEWSLETTER, PRIVACY
+from app.core.accounts.forms import confirmation_field, consent_field, new_password_field
 from app.core.edge import text_problem
 from app.core.forms import Form, NotBlank, strip_filter
 from app.core.timeutil import local_to_utc
@@ -40,10 +41,12 @@ from courses.models import (
     AUDIENCE_LABELS,
     FORMAT_LABELS,
     SIZE_FOCUS_LABELS,
+    TOPIC_LABELS,
     AttendanceStatus,
     Audience,
     CourseFormat,
     SizeFocus,
+    Topic,
 )
 from courses.paging import API_MAX_LIMIT, decode_cursor
 from courses.schedule import schedule_problem
@@ -68,6 +71,16 @@ class CourseForm(Form):
     size_focus = SelectField(_l("Company size"), choices=choices(SIZE_FOCUS_LABELS))
     format = SelectField(_l("Format"), choices=choices(FORMAT_LABELS))
     region = SelectField(_l("Region"), choices=choices(REGION_LABELS))
+    topic = SelectField(
+        _l("Topic"),
+        choices=[SelectChoice("", _l("No topic")), *choices(TOPIC_LABELS)],
+        default="",
+        coerce=lambda value: "" if value is None else str(value),
+        description=_l(
+            "People who asked to be told of a course on this topic get a mail "
+            "when the course is announced."
+        ),
+    )
     venue = StringField(
         _l("Venue"), filters=[strip_filter], validators=[NotBlank(), Length(max=200)]
     )
@@ -146,6 +159,7 @@ class CourseForm(Form):
             "fee": self.fee.data or 0,
             "instructor_ids": list(self.instructor_ids.data or []),
             "requires_survey": bool(self.requires_survey.data),
+            "topic": Topic(self.topic.data) if self.topic.data else None,
         }
 
 
@@ -360,6 +374,52 @@ class SubscribeForm(Form):
     )
 
 
+class DemandForm(Form):
+    """A "notify me" sign-up: a topic, optionally a region and an audience, and a note."""
+
+    email = EmailField(
+        _l("E-mail"),
+        filters=[strip_filter],
+        validators=[
+            NotBlank(_l("Enter your e-mail address.")),
+            Length(max=254),
+            Email(message=_l("Enter a valid e-mail address.")),
+        ],
+    )
+    topic = SelectField(
+        _l("Topic"),
+        choices=[SelectChoice("", _l("Choose a topic")), *choices(TOPIC_LABELS)],
+        default="",
+        validators=[NotBlank(_l("Choose the topic you would like a course on."))],
+    )
+    region = SelectField(
+        _l("Region"),
+        choices=_any(REGION_LABELS),
+        default="",
+        description=_l("Where you would attend."),
+    )
+    audience = SelectField(
+        _l("Audience"), choices=_any(AUDIENCE_LABELS, without=Audience.ALL), default=""
+    )
+    note = TextAreaField(
+        _l("What would you need? (optional)"),
+        filters=[strip_filter],
+        validators=[Optional(), Length(max=500, message=_l("At most 500 characters."))],
+        description=_l(
+            "For example the items you export, or a date that suits you. Our staff read it."
+        ),
+    )
+
+    def wish(self) -> dict[str, Any]:
+        """The valid input, typed: the arguments of `demand.register_interest`."""
+        return {
+            "topic": Topic(self.topic.data),
+            "region": Region(self.region.data) if self.region.data else None,
+            "audience": Audience(self.audience.data) if self.audience.data else None,
+            "note": self.note.data or None,
+        }
+
+
 class AcceptInvitationForm(Form):
     """A person invited by their company sets up their account while accepting."""
 
@@ -371,3 +431,5 @@ class AcceptInvitationForm(Form):
     )
     password = new_password_field(_l("Password"))
     confirm = confirmation_field(_l("Confirm password"), of="password")
+    consent_privacy = consent_field(PRIVACY)
+    consent_newsletter = consent_field(NEWSLETTER)

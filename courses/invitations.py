@@ -22,13 +22,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.core import outbox
+from app.core.accounts import consent
 from app.core.accounts import services as accounts
-from app.core.accounts.models import Company, Role, User
+from app.core.accounts.models import Company, ConsentSource, Role, User
 from app.core.extensions import db, insert_ignoring_conflicts
 from app.core.formatting import local_datetime
 from app.core.links import external_url
 from app.core.timeutil import utcnow
-from courses import notifications
+from courses import announcements, notifications
 from courses.enrolment import EnrolmentError, EnrolmentResult, check_open, enroll
 from courses.models import Course, CourseInvitation, EnrollmentSource
 
@@ -162,9 +163,13 @@ def accept(token: str, learner: User) -> EnrolmentResult:
     return _enrol(invitation, learner)
 
 
-def accept_with_new_account(token: str, *, name: str, password: str) -> User:
+def accept_with_new_account(
+    token: str, *, name: str, password: str, consents: Sequence[str]
+) -> User:
     """A person without an account accepts: the account is created, already confirmed
-    (the link came to the address), in the inviting company."""
+    (the link came to the address), in the inviting company, with the consents they gave
+    on the form (the required ones among them; the newsletter's starts its double opt-in)."""
+    consent.check_required(consents)
     invitation = _open_invitation(token)
     company = db.session.get(Company, invitation.company_id)
     learner = accounts.create_user(
@@ -174,6 +179,9 @@ def accept_with_new_account(token: str, *, name: str, password: str) -> User:
         company=company,
         email_verified=True,
     )
+    consent.grant_all(learner, consents, source=ConsentSource.INVITATION)
+    if consent.NEWSLETTER in consents:
+        announcements.subscribe(learner.email)
     _enrol(invitation, learner)
     return learner
 

@@ -85,6 +85,43 @@ FORMAT_LABELS = {
 }
 
 
+class Topic(enum.StrEnum):
+    """The institute's subjects: what a course teaches and what people ask to be told of."""
+
+    BASICS = "basics"
+    CLASSIFICATION = "classification"
+    DUAL_USE = "dual_use"
+    TECH_TRANSFER = "tech_transfer"
+    CATCH_ALL = "catch_all"
+    CP_DESIGNATION = "cp_designation"
+    CP_PRACTITIONER = "cp_practitioner"
+    EXECUTIVE_RISK = "executive_risk"
+    US_EAR = "us_ear"
+    RUSSIA_SANCTIONS = "russia_sanctions"
+    SME_BRIEFING = "sme_briefing"
+    ONLINE_BASICS = "online_basics"
+
+    @property
+    def label(self) -> str:
+        return str(TOPIC_LABELS[self])
+
+
+TOPIC_LABELS = {
+    Topic.BASICS: _l("Understanding strategic-goods export control"),
+    Topic.CLASSIFICATION: _l("Classifying strategic goods in practice"),
+    Topic.DUAL_USE: _l("Classifying dual-use items"),
+    Topic.TECH_TRANSFER: _l("Technology transfer control"),
+    Topic.CATCH_ALL: _l("Catch-all controls in practice"),
+    Topic.CP_DESIGNATION: _l("Preparing for compliant-trader (CP) designation"),
+    Topic.CP_PRACTITIONER: _l("CP practitioner course"),
+    Topic.EXECUTIVE_RISK: _l("Export-control risk for executives"),
+    Topic.US_EAR: _l("Understanding US export controls (EAR)"),
+    Topic.RUSSIA_SANCTIONS: _l("Sanctions on Russia: recent developments"),
+    Topic.SME_BRIEFING: _l("Briefing for SMEs"),
+    Topic.ONLINE_BASICS: _l("Online basic course"),
+}
+
+
 class CourseStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
@@ -134,6 +171,10 @@ class Course(db.Model):
     size_focus: Mapped[SizeFocus] = mapped_column(enum_type(SizeFocus))
     format: Mapped[CourseFormat] = mapped_column(enum_type(CourseFormat))
     region: Mapped[Region] = mapped_column(enum_type(Region))
+    #: The subject in the institute's vocabulary; what notify-me sign-ups are matched on.
+    topic: Mapped[Topic | None] = mapped_column(enum_type(Topic), index=True)
+    #: When staff created the course from the demand page (standard 5); None otherwise.
+    opened_on_demand_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     venue: Mapped[str] = mapped_column(String(200))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -244,6 +285,8 @@ class Material(db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     course: Mapped[Course] = relationship(back_populates="materials", lazy="raise")
+    #: Who uploaded this version: the course page names them (standard 7 and 11).
+    uploaded_by: Mapped[User | None] = relationship(lazy="raise")
 
 
 class CalendarYear(db.Model):
@@ -485,4 +528,65 @@ class CourseInvitation(db.Model):
         UniqueConstraint(
             "course_id", "company_id", "email", name="uq_course_invitations_course_company_email"
         ),
+    )
+
+
+class CourseInterest(db.Model):
+    """A "notify me" sign-up (standard 5): someone would take a course on a topic, in a
+    region and for an audience when one opens. Double opt-in, like the newsletter: only a
+    confirmed, not withdrawn interest counts as demand and gets mail."""
+
+    __tablename__ = "course_interests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Lower-cased; the person need not have an account.
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    #: The account that signed up, when signed in; erasure deletes by it or by the address.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    topic: Mapped[Topic] = mapped_column(enum_type(Topic))
+    #: None: any region.
+    region: Mapped[Region | None] = mapped_column(enum_type(Region))
+    #: None: any audience.
+    audience: Mapped[Audience | None] = mapped_column(enum_type(Audience))
+    #: "topic:region:audience" with "*" for any; one interest per address and wish, so
+    #: signing up again updates the row (the NULLs of region and audience could not be
+    #: compared by a unique constraint).
+    wish_key: Mapped[str] = mapped_column(String(64))
+    #: What the person would need, in their words; shown to staff on the demand page.
+    note: Mapped[str | None] = mapped_column(String(500))
+    #: The full or closed course the sign-up came from, if any; it is not offered back.
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))
+    #: Secret in the confirmation and withdrawal links.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("email", "wish_key", name="uq_course_interests_email_wish"),)
+
+    @hybrid_property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None and self.withdrawn_at is None
+
+    @is_active.inplace.expression
+    @classmethod
+    def _is_active_expression(cls):
+        return cls.confirmed_at.is_not(None) & cls.withdrawn_at.is_(None)
+
+
+class InterestNotification(db.Model):
+    """One interest told of one course: the unique pair is what makes the mail go once,
+    however often or concurrently the course is announced."""
+
+    __tablename__ = "course_interest_notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interest_id: Mapped[int] = mapped_column(ForeignKey("course_interests.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    notified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("interest_id", "course_id", name="uq_course_interest_notifications_pair"),
     )

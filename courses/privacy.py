@@ -21,6 +21,7 @@ from courses.models import (
     CalendarFeedToken,
     CalendarYear,
     Course,
+    CourseInterest,
     CourseInvitation,
     CourseSession,
     Enrollment,
@@ -58,6 +59,12 @@ def export(user: User) -> dict[str, Any]:
     subscriber = db.session.execute(
         select(Subscriber).where(Subscriber.email == user.email)
     ).scalar_one_or_none()
+    address = user.email.strip().lower()
+    interests = db.session.execute(
+        select(CourseInterest)
+        .where((CourseInterest.user_id == user.id) | (func.lower(CourseInterest.email) == address))
+        .order_by(CourseInterest.id)
+    ).scalars()
     feed_created = db.session.execute(
         select(CalendarFeedToken.created_at).where(CalendarFeedToken.user_id == user.id)
     ).scalar_one_or_none()
@@ -83,6 +90,20 @@ def export(user: User) -> dict[str, Any]:
             "confirmed": subscriber.confirmed_at is not None,
             "unsubscribed": subscriber.unsubscribed_at is not None,
         },
+        # "Notify me" sign-ups (standard 5), without their secret links.
+        "course_notices": [
+            {
+                "email": interest.email,
+                "topic": interest.topic.value,
+                "region": interest.region.value if interest.region else None,
+                "audience": interest.audience.value if interest.audience else None,
+                "note": interest.note,
+                "created_at": interest.created_at.isoformat(),
+                "confirmed": interest.confirmed_at is not None,
+                "withdrawn": interest.withdrawn_at is not None,
+            }
+            for interest in interests
+        ],
         # Whether a personal calendar link exists, not its secret: an export file is
         # often stored or forwarded, and the link would show the courses to anyone.
         "calendar_feed": None
@@ -93,13 +114,19 @@ def export(user: User) -> dict[str, Any]:
 
 def erase(user: User) -> None:
     """Upcoming seats and waiting-list places are released (a seat goes to the next person
-    waiting, whatever the cancellation cut-off); the newsletter subscription, the personal
-    calendar link and the companies' invitations of the address are deleted; mentions in
-    staff texts are scrubbed."""
+    waiting, whatever the cancellation cut-off); the newsletter subscription, the "notify
+    me" sign-ups (their notification records go with them), the personal calendar link
+    and the companies' invitations of the address are deleted; mentions in staff texts
+    are scrubbed."""
     _release_upcoming(user)
     db.session.execute(delete(CalendarFeedToken).where(CalendarFeedToken.user_id == user.id))
     address = user.email.strip().lower()
     db.session.execute(delete(Subscriber).where(func.lower(Subscriber.email) == address))
+    db.session.execute(
+        delete(CourseInterest).where(
+            (CourseInterest.user_id == user.id) | (func.lower(CourseInterest.email) == address)
+        )
+    )
     db.session.execute(
         delete(CourseInvitation).where(func.lower(CourseInvitation.email) == address)
     )

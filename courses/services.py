@@ -18,7 +18,7 @@ from app.core import audit
 from app.core.accounts.models import Role, User
 from app.core.errors import DomainError
 from app.core.extensions import db
-from app.core.timeutil import end_of_local_day, to_local, utcnow
+from app.core.timeutil import end_of_local_day, local_today, to_local, utcnow
 from app.core.vocabulary import Region
 from courses import attendance, enrolment, notifications, schedule
 from courses.models import (
@@ -30,6 +30,7 @@ from courses.models import (
     CourseStatus,
     Material,
     SizeFocus,
+    Topic,
 )
 
 FIRST_YEAR = 2000
@@ -60,6 +61,8 @@ class CourseDetails:
     instructor_ids: list[int] = field(default_factory=list)
     #: The post-course survey opens the certificate (the charter's default).
     requires_survey: bool = True
+    #: The subject in the institute's vocabulary, if staff chose one (notify-me matching).
+    topic: Topic | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,10 @@ def valid_year(year: int) -> bool:
 def get_course(course_id: int, *, with_instructors: bool = True) -> Course | None:
     query = select(Course).where(Course.id == course_id)
     if with_instructors:
-        query = query.options(selectinload(Course.instructors), selectinload(Course.materials))
+        query = query.options(
+            selectinload(Course.instructors),
+            selectinload(Course.materials).selectinload(Material.uploaded_by),
+        )
     return db.session.execute(query).scalar_one_or_none()
 
 
@@ -348,6 +354,18 @@ def published_years() -> list[int]:
     return list(db.session.execute(query).scalars())
 
 
+def current_calendar_year(today: date | None = None) -> int | None:
+    """The year whose calendar the home page and the menu lead to: this year's until next
+    year's is published (in December, say), then next year's; in January, before the new
+    year's is out, the last one published. None while no year is published."""
+    years = published_years()
+    if not years:
+        return None
+    this_year = (today or local_today()).year
+    shown = [year for year in years if year <= this_year + 1]
+    return shown[-1] if shown else years[0]
+
+
 def publish_calendar(year: int, *, by: User, at: datetime | None = None) -> CalendarYear:
     """Publish a year's calendar as a whole: the year becomes public and its drafts published."""
     calendar = ensure_calendar(year)
@@ -410,6 +428,39 @@ def calendar_standard(year: int, *, now: datetime | None = None) -> CalendarStan
     return CalendarStandard(year, deadline, published_at, state)
 
 
+@dataclass(frozen=True)
+class AudienceCoverage:
+    """Standard 3 for one year: the public courses counted by target audience and by company
+    size (the "everyone" and "all sizes" courses included)."""
+
+    courses: int
+    #: Courses for everyone of every company size; the rest are specialised.
+    general: int
+    by_audience: dict[Audience, int]
+    by_size: dict[SizeFocus, int]
+
+    @property
+    def specialised(self) -> int:
+        return self.courses - self.general
+
+
+def audience_coverage(year: int) -> AudienceCoverage:
+    rows = db.session.execute(
+        select(Course.audience, Course.size_focus, func.count())
+        .where(Course.year == year, Course.is_public)
+        .group_by(Course.audience, Course.size_focus)
+    ).all()
+    by_audience = dict.fromkeys(Audience, 0)
+    by_size = dict.fromkeys(SizeFocus, 0)
+    general = 0
+    for audience, size, count in rows:
+        by_audience[audience] += count
+        by_size[size] += count
+        if audience == Audience.ALL and size == SizeFocus.ALL:
+            general += count
+    return AudienceCoverage(sum(by_audience.values()), general, by_audience, by_size)
+
+
 # --- Changes -----------------------------------------------------------------------------
 
 
@@ -433,7 +484,7 @@ def check_details(details: CourseDetails) -> None:
 #: What staff edit on the course form, besides the start and end (converted to local time).
 COURSE_FIELDS = (
     "title", "summary", "content", "audience", "size_focus", "format",
-    "region", "venue", "hours", "capacity", "fee", "requires_survey",
+    "region", "venue", "hours", "capacity", "fee", "requires_survey", "topic",
 )  # fmt: skip
 
 

@@ -33,7 +33,7 @@ from app.core.accounts.models import User
 from app.core.errors import DomainError
 from app.core.extensions import db, insert_adding_on_conflict, insert_ignoring_conflicts
 from app.core.links import external_url
-from app.core.timeutil import local_to_utc, local_today, utcnow
+from app.core.timeutil import local_to_utc, local_today, local_year_bounds, utcnow
 from courses import attendance
 from courses.models import (
     Attendance,
@@ -1067,11 +1067,7 @@ def _mean_points_of_tallies():
     return func.sum(points_sql(Tally.value) * Tally.count) / func.nullif(func.sum(Tally.count), 0)
 
 
-def year_bounds(year: int) -> tuple[datetime, datetime]:
-    return (
-        local_to_utc(datetime.combine(date(year, 1, 1), time.min)),
-        local_to_utc(datetime.combine(date(year + 1, 1, 1), time.min)),
-    )
+year_bounds = local_year_bounds
 
 
 def non_respondents(course_id: int) -> list[str]:
@@ -1122,6 +1118,35 @@ def raw_answers(year: int):
             Answer.choice,
         )
     ).all()
+
+
+@dataclass(frozen=True)
+class SurveyCoverage:
+    """"A survey after every course": of the year's courses that ended with seat holders,
+    how many had their post-course survey sent."""
+
+    ended: int
+    surveyed: int
+
+
+def survey_coverage(year: int, *, now: datetime | None = None) -> SurveyCoverage:
+    start, end = year_bounds(year)
+    now = now or utcnow()
+    seated = exists().where(
+        Enrollment.course_id == Course.id, Enrollment.status == EnrollmentStatus.ENROLLED
+    )
+    surveyed = exists().where(
+        Invitation.course_id == Course.id, Invitation.kind == SurveyKind.POST_COURSE
+    )
+    ended, with_survey = db.session.execute(
+        select(func.count(), func.count().filter(surveyed)).where(
+            Course.status == CourseStatus.PUBLISHED,
+            Course.ends_at >= start,
+            Course.ends_at < min(end, now),
+            seated,
+        )
+    ).one()
+    return SurveyCoverage(ended, with_survey)
 
 
 def kpis(year: int) -> dict[str, SurveyResult]:

@@ -15,7 +15,7 @@ from app.core.errors import DomainError
 from app.core.extensions import db
 from app.core.links import external_url
 from app.core.pdf import render_pdf_from_html
-from app.core.timeutil import local_today, utcnow
+from app.core.timeutil import local_today, local_year_bounds, utcnow
 from visits.models import (
     CaseChecklistEntry,
     CaseState,
@@ -324,6 +324,41 @@ class MentoringStandard:
     open_cases: int
     visits_this_year: int
     overdue_actions: list[FollowUpAction]
+
+
+@dataclass(frozen=True)
+class MentoringYear:
+    """Standard 9 over one year: cases opened, visits made, and the follow-up actions that
+    fell due in the year, with those done late or not done yet."""
+
+    applied: int
+    visits: int
+    actions_due: int
+    actions_late: int
+
+
+def mentoring_year(year: int, *, today: date | None = None) -> MentoringYear:
+    today = today or local_today()
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    start, end = local_year_bounds(year)
+    applied = db.session.execute(
+        select(func.count())
+        .select_from(MentoringCase)
+        .where(MentoringCase.created_at >= start, MentoringCase.created_at < end)
+    ).scalar_one()
+    visits = db.session.execute(
+        select(func.count())
+        .select_from(MentoringVisit)
+        .where(MentoringVisit.visited_on >= first, MentoringVisit.visited_on <= last)
+    ).scalar_one()
+    due_in_year = (FollowUpAction.due_on >= first) & (FollowUpAction.due_on <= last)
+    late = (FollowUpAction.done_on > FollowUpAction.due_on) | (
+        FollowUpAction.done_on.is_(None) & (FollowUpAction.due_on < today)
+    )
+    actions_due, actions_late = db.session.execute(
+        select(func.count(), func.count().filter(late)).where(due_in_year)
+    ).one()
+    return MentoringYear(applied, visits, actions_due, actions_late)
 
 
 def mentoring_standard(year: int) -> MentoringStandard:

@@ -564,6 +564,9 @@ class OnsiteStandard:
     delivered: int
     median_response_days: float | None
     overdue: list[OnsiteRequest]
+    #: Of the year's requests, those answered, and those answered within the SLA.
+    answered: int
+    answered_in_time: int
 
 
 def onsite_standard(year: int, *, now: datetime | None = None) -> OnsiteStandard:
@@ -579,6 +582,7 @@ def onsite_standard(year: int, *, now: datetime | None = None) -> OnsiteStandard
         for r in of_year
         if r.first_response_at is not None
     ]
+    sla = current_app.config["ONSITE_SLA_WORKING_DAYS"]
     reached = {
         RequestState.ACCEPTED,
         RequestState.SCHEDULED,
@@ -591,6 +595,8 @@ def onsite_standard(year: int, *, now: datetime | None = None) -> OnsiteStandard
         delivered=sum(r.state in (RequestState.DELIVERED, RequestState.CLOSED) for r in of_year),
         median_response_days=statistics.median(answered) if answered else None,
         overdue=[r for r in submitted if is_overdue(r, now=now)],
+        answered=len(answered),
+        answered_in_time=sum(days <= sla for days in answered),
     )
 
 

@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import Email, Length, Optional
 
-from app.core.accounts.forms import confirmation_field, new_password_field
+from app.core.accounts.consent import NEWSLETTER, PRIVACY
+from app.core.accounts.forms import confirmation_field, consent_field, new_password_field
 from app.core.forms import Form, NotBlank, strip_filter
 from app.core.vocabulary import COMPANY_SIZE_LABELS, REGION_LABELS, choices
 
@@ -51,6 +52,8 @@ class _PersonFields(_ContactFields):
     )
     password = new_password_field(_l("Password"))
     confirm = confirmation_field(_l("Confirm password"), of="password")
+    consent_privacy = consent_field(PRIVACY)
+    consent_newsletter = consent_field(NEWSLETTER)
 
 
 class RegistrationForm(_PersonFields):
@@ -84,6 +87,14 @@ class PasswordChangeForm(Form):
 class SetPasswordForm(Form):
     password = new_password_field(_l("New password"))
     confirm = confirmation_field(_l("Confirm new password"), of="password")
+
+
+class AcceptAccountForm(SetPasswordForm):
+    """An account the institute made for a person (an on-site training participant): they
+    choose a password and give the consents that registration would have asked for."""
+
+    consent_privacy = consent_field(PRIVACY)
+    consent_newsletter = consent_field(NEWSLETTER)
 
 
 class ForgotPasswordForm(Form):

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from app.accounts.forms import (
+    AcceptAccountForm,
     CompanyRegistrationForm,
     DeleteAccountForm,
     ForgotPasswordForm,
@@ -17,8 +18,9 @@ from app.accounts.forms import (
     SetPasswordForm,
 )
 from app.core.access import public, signed_in
-from app.core.accounts import services
-from app.core.accounts.models import Role
+from app.core.accounts import consent, services
+from app.core.accounts.forms import consented
+from app.core.accounts.models import ConsentSource, Role, TokenPurpose
 from app.core.downloads import content_disposition
 from app.core.extensions import limiter
 from app.core.forms import ConfirmForm
@@ -102,12 +104,19 @@ def register():
     form = RegistrationForm()
     if form.validate_on_submit():
         try:
-            services.register(**_person_fields(form), next_url=_next_page())
-        except services.AccountError as error:
+            user = services.register(**_person_fields(form), next_url=_next_page())
+        except (services.AccountError, consent.ConsentError) as error:
             getattr(form, error.field or "email").errors.append(error.message)
         else:
+            _switch_on_optional_items(user)
             return _check_your_mail(form.email.data)
-    return render_template("accounts/register.html", form=form, company=False, next=_next_page())
+    return render_template(
+        "accounts/register.html",
+        form=form,
+        company=False,
+        next=_next_page(),
+        consent_items=consent.CONSENT_ITEMS,
+    )
 
 
 @bp.route("/register/company", methods=["GET", "POST"])
@@ -118,18 +127,25 @@ def register_company():
     form = CompanyRegistrationForm()
     if form.validate_on_submit():
         try:
-            services.register_company(
+            user = services.register_company(
                 company_name=form.company_name.data,
                 business_number=form.business_number.data,
                 region=Region(form.region.data),
                 size=CompanySize(form.size.data),
                 **_person_fields(form),
             )
-        except services.AccountError as error:
+        except (services.AccountError, consent.ConsentError) as error:
             getattr(form, error.field or "email").errors.append(error.message)
         else:
+            _switch_on_optional_items(user)
             return _check_your_mail(form.email.data)
-    return render_template("accounts/register.html", form=form, company=True, next=None)
+    return render_template(
+        "accounts/register.html",
+        form=form,
+        company=True,
+        next=None,
+        consent_items=consent.CONSENT_ITEMS,
+    )
 
 
 def _person_fields(form) -> dict:
@@ -139,7 +155,17 @@ def _person_fields(form) -> dict:
         "password": form.password.data,
         "phone": form.phone.data,
         "department": form.department.data,
+        "consents": consented(form),
     }
+
+
+def _switch_on_optional_items(user) -> None:
+    """What an optional consent given at registration starts: the newsletter's double
+    opt-in (its own confirmation mail). Nothing when the address had an account already."""
+    from courses import announcements
+
+    if user is not None and consent.has_consent(user, consent.NEWSLETTER):
+        announcements.subscribe(user.email)
 
 
 def _next_page() -> str | None:
@@ -210,7 +236,7 @@ me_bp = Blueprint("me", __name__, url_prefix="/me")
 @signed_in
 def home():
     from certificates import services as certificates
-    from courses import announcements, enrolment, feeds
+    from courses import announcements, enrolment, feeds, materials
     from courses.forms import CheckInForm
     from surveys import services as surveys
 
@@ -240,7 +266,53 @@ def home():
         confirm_form=ConfirmForm(),
         checkin_form=CheckInForm(),
         calendar_feed_links=feeds.feed_links(feed) if feed else None,
+        handouts=materials.handouts_of(user) if user.role == Role.LEARNER else {},
+        consents=consent.consents_of(user),
+        consent_items=consent.CONSENT_ITEMS,
     )
+
+
+#: The optional items, as the only values the consent routes' URL takes.
+_OPTIONAL = "any(" + ", ".join(consent.OPTIONAL_ITEMS) + ")"
+
+
+@me_bp.route(f"/consents/<{_OPTIONAL}:key>/grant", methods=["POST"])
+@signed_in
+def grant_consent(key: str):
+    """Give an optional consent again (or for the first time) from /me."""
+    from courses import announcements
+
+    user = current_user._get_current_object()
+    if ConfirmForm().validate_on_submit():
+        consent.grant(user, key, source=ConsentSource.MY_PAGE)
+        if key == consent.NEWSLETTER and not announcements.is_subscribed(user.email):
+            announcements.subscribe(user.email)
+            flash(
+                _(
+                    "Thank you. Please open the link we have sent to %(email)s to start "
+                    "the newsletter.",
+                    email=user.email,
+                ),
+                "success",
+            )
+        else:
+            flash(_("Your consent has been recorded."), "success")
+    return redirect(url_for("me.home") + "#consents")
+
+
+@me_bp.route(f"/consents/<{_OPTIONAL}:key>/withdraw", methods=["POST"])
+@signed_in
+def withdraw_consent(key: str):
+    """Withdraw an optional consent; withdrawing the newsletter's also unsubscribes."""
+    from courses import announcements
+
+    user = current_user._get_current_object()
+    if ConfirmForm().validate_on_submit():
+        consent.withdraw(user, key)
+        if key == consent.NEWSLETTER:
+            announcements.unsubscribe_address(user.email)
+        flash(_("Your consent has been withdrawn."), "info")
+    return redirect(url_for("me.home") + "#consents")
 
 
 @me_bp.route("/profile", methods=["GET", "POST"])
@@ -266,17 +338,28 @@ def set_password(token: str):
     user = services.user_for_password_token(token)
     if user is None:
         return render_template("accounts/link_invalid.html"), 410
-    form = SetPasswordForm()
+    # An account made for the person (not a reset): they agree here, as at registration.
+    invited = services.password_token_purpose(token) == TokenPurpose.INVITATION
+    asks_consent = invited and not consent.has_consent(user, consent.PRIVACY)
+    form = AcceptAccountForm() if asks_consent else SetPasswordForm()
     if form.validate_on_submit():
         try:
             user = services.set_password_with_token(token, form.password.data)
         except services.AccountError as error:
             form.password.errors.append(error.message)
         else:
+            if asks_consent:
+                consent.grant_all(user, consented(form), source=ConsentSource.INVITATION)
+                _switch_on_optional_items(user)
             start_session(user)
             flash(_("Your password has been set."), "success")
             return redirect(url_for("me.home"))
-    return render_template("accounts/set_password.html", form=form, user=user)
+    return render_template(
+        "accounts/set_password.html",
+        form=form,
+        user=user,
+        consent_items=consent.CONSENT_ITEMS if asks_consent else None,
+    )
 
 
 @bp.route("/forgot", methods=["GET", "POST"])

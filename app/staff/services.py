@@ -40,10 +40,10 @@ def year_overview(year: int) -> YearOverview:
     )
 
 
-def calendar_standards() -> list[CalendarStandard]:
-    """Standard 1 for this year's calendar and for next year's, which is prepared now."""
-    this_year = local_today().year
-    return [calendar_standard(this_year), calendar_standard(this_year + 1)]
+def next_calendar_standard() -> CalendarStandard:
+    """Standard 1 for next year's calendar, which is prepared now (this year's is in the
+    year's standards)."""
+    return calendar_standard(local_today().year + 1)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from app.core.outbox import MailStatus, OutboxMessage
 from app.core.timeutil import local_today
 from app.staff import services
 from app.staff.forms import MAIL_STATUS_LABELS, MailLogFilterForm, mail_kind_label
+from app.standards import services as standards
 from courses import announcements
 from surveys import meetings
 from surveys import services as surveys
@@ -29,10 +30,16 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 @staff_only
 def dashboard():
     this_year = local_today().year
+    # The standards panel may show another year (last year's, in January).
+    standards_year = request.args.get("year", type=int, default=this_year)
+    if not standards.FIRST_YEAR <= standards_year <= standards.LAST_YEAR:
+        abort(404)
     announcement_rows = announcements.announcement_standard(this_year)
     return render_template(
         "staff/dashboard.html",
-        calendar_standards=services.calendar_standards(),
+        standards=standards.compute(standards_year),
+        next_calendar=services.next_calendar_standard(),
+        State=standards.State,
         overviews=[services.year_overview(this_year), services.year_overview(this_year + 1)],
         # The exceptions that need action, never one row per course of the year.
         announcement_exceptions=services.announcement_exceptions(announcement_rows),

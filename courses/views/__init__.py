@@ -12,6 +12,7 @@ from courses.views import (  # noqa: F401  (imported for their routes)
     calendar,
     catalog,
     certificates,
+    demand,
     enrolment,
     management,
     roster,

@@ -23,7 +23,6 @@ from app.core.downloads import pdf_response
 from app.core.forms import ConfirmForm
 from app.core.links import external_url
 from app.core.page_cache import shared_briefly
-from app.core.timeutil import local_today
 from courses import exports, feeds, services
 from courses.forms import CourseFilterForm
 from courses.models import CalendarYear, Course, CourseStatus
@@ -50,11 +49,9 @@ def _calendar_courses(year: int, filters: services.CourseFilter | None = None) -
 @bp.route("/calendar/")
 @public
 def calendar_index():
-    years = services.published_years()
-    if not years:
+    year = services.current_calendar_year()
+    if year is None:
         return render_template("calendar/none.html"), 404
-    today_year = local_today().year
-    year = today_year if today_year in years else years[-1]
     return redirect(url_for("courses.calendar", year=year))
 
 

@@ -9,7 +9,7 @@ from app.core.access import public, roles
 from app.core.accounts.models import Role
 from app.core.page_cache import shared_briefly
 from app.core.timeutil import utcnow
-from courses import enrolment, services
+from courses import enrolment, materials, services
 from courses.forms import CheckInForm, CourseFilterForm, MaterialForm
 from courses.models import CourseStatus
 from courses.views.blueprint import bp
@@ -37,11 +37,14 @@ def detail(course_id: int):
     mine = None
     if current_user.is_authenticated:
         mine = enrolment.find_enrollment(course.id, current_user.id)
+    # A seat holder gets the current version of each material (standard 7).
+    handed_out = can_manage or materials.is_seat(mine)
     return render_template(
         "courses/detail.html",
         course=course,
-        materials=services.current_materials(course) if can_manage else [],
+        materials=services.current_materials(course) if handed_out else [],
         can_manage_materials=can_manage,
+        materials_handed_out=handed_out,
         material_form=MaterialForm() if can_manage else None,
         enrollment=mine,
         waiting_position=enrolment.waiting_position(mine) if mine else None,

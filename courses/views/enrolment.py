@@ -7,6 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.core.access import public, roles
+from app.core.accounts.consent import CONSENT_ITEMS, ConsentError
+from app.core.accounts.forms import consented
 from app.core.accounts.models import Role
 from app.core.accounts.services import AccountError
 from app.core.confirmation import confirmation_page
@@ -181,7 +183,10 @@ def invitation(token: str):
         try:
             if new_account:
                 learner = invitations.accept_with_new_account(
-                    token, name=form.name.data, password=form.password.data
+                    token,
+                    name=form.name.data,
+                    password=form.password.data,
+                    consents=consented(form),
                 )
                 start_session(learner)
             elif signed_in_as_invitee:
@@ -190,7 +195,7 @@ def invitation(token: str):
                 abort(403)
         except enrolment.EnrolmentError as error:
             show_domain_error(form, error)
-        except AccountError as error:
+        except (AccountError, ConsentError) as error:
             show_domain_error(form, error)
         else:
             flash(_("You have accepted the invitation."), "success")
@@ -204,4 +209,5 @@ def invitation(token: str):
         form=form,
         new_account=new_account,
         signed_in_as_invitee=signed_in_as_invitee,
+        consent_items=CONSENT_ITEMS,
     )

@@ -10,11 +10,12 @@ from flask_login import current_user
 from werkzeug.utils import secure_filename
 from wtforms.fields.choices import SelectChoice
 
-from app.core.access import roles, staff_only
+from app.core.access import roles, signed_in, staff_only
 from app.core.accounts.models import Role
 from app.core.downloads import file_response
 from app.core.forms import flash_form_errors, show_domain_error
-from courses import services
+from app.core.timeutil import local_today
+from courses import materials, services
 from courses.forms import CancelCourseForm, CourseFilterForm, CourseForm, MaterialForm
 from courses.models import Course
 from courses.views.blueprint import bp
@@ -147,11 +148,31 @@ def upload_material(course_id: int):
 
 
 @bp.route("/courses/materials/<int:material_id>")
-@roles(Role.INSTRUCTOR, Role.STAFF)
+@signed_in
 def download_material(material_id: int):
+    """Staff and the course's instructors download any version; a learner with a seat in
+    the course its current version (`materials.can_download`)."""
     material = services.get_material(material_id)
     if material is None:
         abort(404)
-    if not services.can_manage_materials(material.course, current_user):
+    if not materials.can_download(material, current_user):
         abort(403)
     return file_response(material.data, material.filename, material.content_type)
+
+
+@bp.route("/courses/materials/stale")
+@staff_only
+def stale_materials():
+    """The year's courses whose materials are older than a year before the start, or
+    missing, with the standard's figures for the year."""
+    year = request.args.get("year", local_today().year, type=int)
+    if not services.valid_year(year):
+        abort(404)
+    number = min(max(request.args.get("page", 1, type=int), 1), 100_000)
+    return render_template(
+        "courses/stale_materials.html",
+        year=year,
+        page=materials.staleness_page(year, number=number),
+        standard=materials.materials_standard(year),
+        fresh_days=materials.FRESH_DAYS,
+    )

@@ -27,6 +27,7 @@ def registration(**changes) -> dict:
         "department": "수출관리팀",
         "password": "a long enough password",
         "confirm": "a long enough password",
+        "consent_privacy": "y",
     }
     form.update(changes)
     return form

@@ -103,6 +103,7 @@ def _register_and_confirm(client) -> User:
         "department": "수출관리팀",
         "password": PASSWORD,
         "confirm": PASSWORD,
+        "consent_privacy": "y",
     }
     assert post_form(client, "/auth/register", form).status_code in (200, 302)
     (mail,) = _mail_to(EMAIL)

@@ -27,8 +27,8 @@ from app.core.accounts.models import Role, User
 from app.core.extensions import db
 from app.core.outbox import OutboxMessage
 from app.core.timeutil import local_to_utc, to_local, utcnow
-from courses import enrolment, exports
-from courses.models import Course, CourseSession, Enrollment, EnrollmentStatus
+from courses import announcements, enrolment, exports
+from courses.models import Course, CourseSession, Enrollment, EnrollmentStatus, Topic
 from surveys import services as surveys
 from tests.app.test_accounts import registration
 from tests.conftest import IsolatedClient, login, post_form
@@ -52,6 +52,8 @@ RESPONSIBLE = re.compile(r"(?:담당|Responsible): ([^\n]+)")
 #: What a template leaves behind when a value is missing or a placeholder is not filled.
 LEFTOVERS = re.compile(r"\bNone\b|\bUndefined\b|\bundefined\b|\{\{|\}\}|\{%|%\(")
 #: The kinds that carry a calendar file, with its METHOD.
+#: Written by a staff member to one person, signed by them: not marked Auto-Submitted.
+PERSONAL_KINDS = ("voice_reply", "voice_resolved")
 CALENDAR_KINDS = {
     "course_reminder": "REQUEST",
     "course_changed": "REQUEST",
@@ -310,6 +312,48 @@ def _course_life(browser, contact: User, staff: User) -> tuple[Course, dict[str,
     return db.session.get(Course, course.id), days
 
 
+def _demand(browser) -> None:
+    """Notify me (standard 5): a visitor's sign-up, its confirmation, the matching course."""
+    visitor = browser()
+    wish = {"email": "wish@example.com", "topic": "us_ear", "note": "재수출 규정 실습"}
+    _ok(post_form(visitor, "/courses/notify", wish), 200)
+    path = _mailed_path(_expect("demand_confirm", "wish@example.com"), "/courses/notify/confirm/")
+    _ok(post_form(visitor, path), 200)
+    course = make_course(starts=_local_now() + timedelta(days=20), topic=Topic.US_EAR)
+    assert announcements.announce(course)
+    db.session.commit()
+    told = _expect("demand_course", "wish@example.com")
+    assert told.unsubscribe_url.startswith(f"{BASE_URL}/courses/notify/withdraw/")
+
+
+def _voice(browser, staff: User) -> None:
+    """The customers' voice desk: a visitor's inquiry and its follow link, the staff
+    member's reply, a proposal's decision reported to its filer."""
+    visitor = browser()
+    inquiry = {
+        "kind": "inquiry",
+        "subject": "교육장 주차 문의",
+        "message": "교육장에 주차할 수 있나요?",
+        "name": "문서연",
+        "email": "seoyeon@example.com",
+        "consent": "y",
+    }
+    _ok(post_form(visitor, "/voice/new", inquiry))
+    path = _mailed_path(_expect("voice_received", "seoyeon@example.com"), "/voice/")
+    _ok(visitor.get(path), 200)
+    proposal = {**inquiry, "kind": "proposal", "subject": "자막 제공 제안"}
+    _ok(post_form(visitor, "/voice/new", proposal))
+    desk = browser()
+    login(desk, staff.email)
+    queue = desk.get("/voice/queue").get_data(as_text=True)
+    first, second = sorted({int(n) for n in re.findall(r"/voice/items/(\d+)", queue)})
+    _ok(post_form(desk, f"/voice/items/{first}/reply", {"body": "인근 공영주차장이 있습니다."}))
+    assert staff.name in _expect("voice_reply", "seoyeon@example.com").body
+    decision = {"outcome": "accepted", "resolution": "내년부터 자막을 제공합니다."}
+    _ok(post_form(desk, f"/voice/items/{second}/resolve", decision))
+    _expect("voice_resolved", "seoyeon@example.com")
+
+
 def _surveys(app: Flask) -> None:
     """The post-course survey, its reminder after three days, the half-yearly survey."""
     ended = make_course(starts=_local_now() - timedelta(days=5))
@@ -423,7 +467,9 @@ def _check(message: OutboxMessage, app: Flask, course: Course, days: dict, staff
     assert parsed["Date"].datetime.tzinfo is not None, where
     assert MESSAGE_ID.match(str(parsed["Message-ID"])), (where, parsed["Message-ID"])
     assert parsed["MIME-Version"] == "1.0", where
-    assert parsed["Auto-Submitted"] == "auto-generated", where
+    # A staff member's reply (the voice desk's) is a person's mail, not an automatic one.
+    assert parsed["Auto-Submitted"] == ("auto-generated" if message.auto_generated else None)
+    assert message.auto_generated == (message.kind not in PERSONAL_KINDS), where
     (sender,) = parsed["From"].addresses
     assert sender.addr_spec == app.config["MAIL_DEFAULT_SENDER"], where
     assert sender.display_name == app.config["INSTITUTE_NAME"], where
@@ -495,7 +541,7 @@ def _check(message: OutboxMessage, app: Flask, course: Course, days: dict, staff
     assert footer, (where, text[-400:])
     responsible = footer.group(1).split(" · ")[0].strip()
     assert RESPONSIBLE.search(shown) and responsible in shown, (where, responsible)
-    if message.kind in ("course_changed", "course_cancelled", "mentoring_status"):
+    if message.kind in ("course_changed", "course_cancelled", "mentoring_status", *PERSONAL_KINDS):
         assert responsible == staff_name, (where, responsible)  # who acted answers for it
 
     if message.kind in CALENDAR_KINDS:
@@ -524,6 +570,8 @@ def test_every_kind_of_mail_the_product_sends_reads_cleanly(app, browser) -> Non
     _onsite(browser, contact, staff, teacher)
     _mentoring(browser, contact, staff, teacher)
     course, days = _course_life(browser, contact, staff)
+    _demand(browser)
+    _voice(browser, staff)
     _surveys(app)
     _message()
 

@@ -454,7 +454,12 @@ def test_accepting_an_invitation_with_a_new_account_fails_whole(client, patch) -
     post_form(client, "/auth/logout")
     body = db.session.execute(select(OutboxMessage.body)).scalar_one()
     link = body[body.index("/courses/invitations/") :].split()[0]
-    form = {"name": "신입", "password": "a long new password", "confirm": "a long new password"}
+    form = {
+        "name": "신입",
+        "password": "a long new password",
+        "confirm": "a long new password",
+        "consent_privacy": "y",
+    }
 
     fault = fail_after(patch, courses.invitations, "_enrol")
     before = snapshot()

@@ -178,7 +178,12 @@ LINKS = {
     "invitation, new account": MailLink(
         invitation_for_a_new_account,
         _invitation_accepted,
-        {"name": "신입사원", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        {
+            "name": "신입사원",
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+            "consent_privacy": "y",
+        },
         status=302,
     ),
     "invitation, signed in": MailLink(invitation_for_an_account, _invitation_accepted, status=302),
@@ -267,7 +272,12 @@ def test_an_expired_invitation_says_so(client) -> None:
     db.session.execute(update(CourseInvitation).values(expires_at=utcnow() - timedelta(seconds=1)))
     db.session.commit()
 
-    data = {"name": "신입사원", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    data = {
+        "name": "신입사원",
+        "password": NEW_PASSWORD,
+        "confirm": NEW_PASSWORD,
+        "consent_privacy": "y",
+    }
     for response in (client.get(path), post_form(client, path, data)):
         assert response.status_code == 410
         assert "만료되었거나 이미 수락한 초대입니다." in response.get_data(as_text=True)

@@ -107,7 +107,12 @@ def test_a_person_without_an_account_accepts_and_sets_it_up(client) -> None:
     response = post_form(
         client,
         link,
-        {"name": "신입사원", "password": "a long new password", "confirm": "a long new password"},
+        {
+            "name": "신입사원",
+            "password": "a long new password",
+            "confirm": "a long new password",
+            "consent_privacy": "y",
+        },
     )
 
     assert response.status_code == 302, response.get_data(as_text=True)

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -168,3 +168,46 @@ class AccountToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConsentSource(enum.StrEnum):
+    """Where the person gave a consent: every one is a form they submitted themselves."""
+
+    REGISTRATION = "registration"
+    INVITATION = "invitation"
+    MY_PAGE = "my_page"
+
+
+class Consent(db.Model):
+    """One consent a person gave to one item of processing, in one version of its text
+    (`app.core.accounts.consent` holds the texts). Withdrawing sets `withdrawn_at`; granting
+    again adds a new row, so the rows are the history that proves what was agreed when."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: Which item: a key of `consent.CONSENT_ITEMS` ("privacy", "newsletter").
+    item: Mapped[str] = mapped_column(String(40))
+    #: The version of the item's text the person saw and agreed to, e.g. "2026-01".
+    version: Mapped[str] = mapped_column(String(20))
+    source: Mapped[ConsentSource] = mapped_column(enum_type(ConsentSource))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set when the person withdrew the consent (or had their data deleted).
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint(
+            "withdrawn_at IS NULL OR withdrawn_at >= granted_at", name="withdrawn_after_granted"
+        ),
+        CheckConstraint("source IN ('registration', 'invitation', 'my_page')", name="source_known"),
+        #: At most one standing consent per person and item.
+        Index(
+            "uq_consents_standing",
+            "user_id",
+            "item",
+            unique=True,
+            sqlite_where=text("withdrawn_at IS NULL"),
+            postgresql_where=text("withdrawn_at IS NULL"),
+        ),
+    )

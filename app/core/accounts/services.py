@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from flask import current_app
@@ -14,7 +15,15 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.core import audit
-from app.core.accounts.models import AccountToken, Company, Role, TokenPurpose, User
+from app.core.accounts import consent
+from app.core.accounts.models import (
+    AccountToken,
+    Company,
+    ConsentSource,
+    Role,
+    TokenPurpose,
+    User,
+)
 from app.core.errors import DomainError
 from app.core.extensions import db
 from app.core.links import external_url
@@ -316,6 +325,12 @@ def user_for_password_token(token: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+def password_token_purpose(token: str) -> TokenPurpose | None:
+    """Whether a live set-password link is an invitation to a new account or a reset."""
+    row = _live_token(token, PASSWORD_PURPOSES)
+    return row.purpose if row is not None else None
+
+
 def set_password_with_token(token: str, password: str) -> User:
     """Set the password from a mailed link; the link also confirms the address."""
     _check_password_length(password, "password")
@@ -393,13 +408,21 @@ def request_password_reset(email: str) -> None:
         queue_password_mail(user, invitation=False)
 
 
-def register(*, email: str, next_url: str | None = None, **fields: str | None) -> User | None:
-    """Self-registration: create an unconfirmed account and mail the confirmation link.
+def register(
+    *,
+    email: str,
+    consents: Sequence[str],
+    next_url: str | None = None,
+    **fields: str | None,
+) -> User | None:
+    """Self-registration: create an unconfirmed account, record the consents given on the
+    form (the required ones among them) and mail the confirmation link.
 
     The caller shows the same "check your mail" answer whether or not the address had an
     account already (then its owner is told instead), so the page reveals nothing.
     Returns the new account, or None when the address was taken.
     """
+    consent.check_required(consents)
     if _address_taken(email):
         return None
     try:
@@ -408,6 +431,7 @@ def register(*, email: str, next_url: str | None = None, **fields: str | None) -
         if error.field == "email":  # a concurrent registration took it first
             return None
         raise
+    consent.grant_all(user, consents, source=ConsentSource.REGISTRATION)
     queue_confirmation_mail(user, next_url)
     return user
 
@@ -419,16 +443,20 @@ def register_company(
     region: Region,
     size: CompanySize,
     email: str,
+    consents: Sequence[str],
     **fields: str | None,
 ) -> User | None:
     """A company's training contact registers the company and their own (unconfirmed)
-    account; staff approve the company before it may enrol people or request visits."""
+    account, with the consents given on the form; staff approve the company before it may
+    enrol people or request visits."""
+    consent.check_required(consents)
     if _address_taken(email):
         return None
     company = create_company(
         name=company_name, business_number=business_number, region=region, size=size
     )
     user = create_user(email=email, role=Role.COMPANY, company=company, **fields)  # type: ignore[arg-type]
+    consent.grant_all(user, consents, source=ConsentSource.REGISTRATION)
     queue_confirmation_mail(user)
     return user
 
