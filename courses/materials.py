@@ -29,6 +29,7 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from app.core.accounts.models import User
 from app.core.extensions import db
+from app.core.paging import NumberedPage
 from app.core.timeutil import utcnow
 from courses.models import Course, CourseStatus, Enrollment, EnrollmentStatus, Material
 from courses.services import can_manage_materials
@@ -183,23 +184,11 @@ class StaleCourse:
 
 
 @dataclass(frozen=True)
-class StalePage:
+class StalePage(NumberedPage):
     rows: list[StaleCourse]
     number: int
     size: int
     total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
 def staleness_page(year: int, *, number: int = 1, size: int = STALE_PAGE_SIZE) -> StalePage:

@@ -18,6 +18,7 @@ from app.core import audit
 from app.core.accounts.models import Role, User
 from app.core.errors import DomainError
 from app.core.extensions import db
+from app.core.paging import NumberedPage
 from app.core.timeutil import end_of_local_day, local_today, to_local, utcnow
 from app.core.vocabulary import Region
 from courses import attendance, enrolment, notifications, schedule
@@ -164,25 +165,13 @@ CATALOG_PAGE_SIZE = 24
 
 
 @dataclass(frozen=True)
-class CoursePage:
+class CoursePage(NumberedPage):
     """One page of a course list, and where it sits in the whole."""
 
     courses: list[Course]
     number: int
     size: int
     total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
 def _public_courses(filters: CourseFilter) -> Select:

@@ -24,6 +24,7 @@ from app.core.errors import DomainError
 from app.core.extensions import db
 from app.core.formatting import local_datetime
 from app.core.links import external_url
+from app.core.paging import NumberedPage
 from app.core.timeutil import (
     add_working_time,
     end_of_local_day,
@@ -477,23 +478,11 @@ class QueueFilter:
 
 
 @dataclass(frozen=True)
-class QueuePage:
+class QueuePage(NumberedPage):
     items: list[VoiceItem]
     number: int
     size: int
     total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
 
 
 def queue_page(
